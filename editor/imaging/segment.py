@@ -1,0 +1,55 @@
+"""U-2-Net salient-object segmentation through ONNX Runtime."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from .errors import ModelError
+
+SIZE = 320  # the network's native input
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+FETCH_HINT = "Run `make models` (or `python models/fetch.py`) to fetch it."
+
+
+@functools.cache
+def session(model_path: str, sha256: str | None = None) -> ort.InferenceSession:
+    """One session per process and model file, built lazily (after a worker forks)."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelError(f"Model weights not found at {path}. {FETCH_HINT}")
+    if sha256 and _sha256(path) != sha256:
+        raise ModelError(f"Model weights at {path} are damaged (sha256 mismatch). {FETCH_HINT}")
+    try:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf types
+        raise ModelError(
+            f"Model weights at {path} could not be loaded ({exc}). {FETCH_HINT}"
+        ) from exc
+
+
+def predict(rgb: np.ndarray, model: ort.InferenceSession) -> np.ndarray:
+    """Soft foreground mask in 0..1 at the photo's full size (H×W float32)."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (SIZE, SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = (small / max(float(small.max()), 1e-6) - MEAN) / STD
+    batch = small.transpose(2, 0, 1)[np.newaxis]
+    saliency = model.run(None, {model.get_inputs()[0].name: batch})[0][0, 0]
+    lo, hi = float(saliency.min()), float(saliency.max())
+    soft = (saliency - lo) / max(hi - lo, 1e-6)
+    full = cv2.resize(soft.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.clip(full, 0.0, 1.0)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("portrait/", views.tool, {"tool": "portrait"}, name="portrait"),
+    path("remove-background/", views.tool, {"tool": "cutout"}, name="cutout"),
+    path("jobs/<uuid:job_id>/", views.job, name="job"),
+    path("jobs/<uuid:job_id>/status", views.job_status, name="job-status"),
+    path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),
+    path("jobs/<uuid:job_id>/<str:name>", views.job_file, name="job-file"),
+    path("api/jobs", api.create_job, name="api-jobs"),
+    path("api/jobs/<uuid:job_id>", api.job_detail, name="api-job"),
+]

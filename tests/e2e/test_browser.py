@@ -1,0 +1,82 @@
+"""A visitor in a real headless Chromium, against the live site and a real worker."""
+
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.conftest import encode
+
+pytestmark = pytest.mark.e2e
+JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
+
+
+@pytest.fixture
+def photo_file(tmp_path, astronaut):
+    path = tmp_path / "astronaut.jpg"
+    path.write_bytes(encode(astronaut[:, 32:480]))  # 448×512
+    return path
+
+
+def _make(page, live_server, photo_file, link: str, button: str) -> list[str]:
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name=link).first.click()
+    page.set_input_files("input[type=file]", str(photo_file))
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(JOB_URL)
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    return navigations
+
+
+def _download(page, name: str, tmp_path) -> Image.Image:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=name).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    return Image.open(target)
+
+
+def _images_loaded(page) -> bool:
+    return page.eval_on_selector_all(
+        ".compare img",
+        "imgs => imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0)",
+    )
+
+
+def test_a_visitor_makes_a_portrait_and_downloads_it(
+    page, live_server, celery_worker, photo_file, tmp_path
+):
+    navigations = _make(page, live_server, photo_file, "Portrait mode", "Blur the background")
+    download = page.get_by_role("link", name="Download JPEG")
+    expect(download).to_be_visible(timeout=60_000)
+    assert navigations == []  # the result arrived by polling, not by reloading the page
+    assert _images_loaded(page)
+    result = _download(page, "Download JPEG", tmp_path)
+    assert (result.format, result.size) == ("JPEG", (448, 512))
+    mask = _download(page, "Download the mask", tmp_path)
+    assert (mask.mode, mask.size) == ("L", (448, 512))
+
+
+def test_a_visitor_removes_a_background_and_downloads_it(
+    page, live_server, celery_worker, photo_file, tmp_path
+):
+    _make(page, live_server, photo_file, "Background remover", "Remove the background")
+    expect(page.get_by_role("link", name="Download PNG")).to_be_visible(timeout=60_000)
+    assert _images_loaded(page)
+    result = _download(page, "Download PNG", tmp_path)
+    assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (448, 512))
+
+
+def test_without_javascript_the_job_page_still_reaches_the_result(
+    browser, live_server, celery_worker, photo_file
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/portrait/")
+    page.set_input_files("input[type=file]", str(photo_file))
+    page.get_by_role("button", name="Blur the background").click()
+    page.wait_for_url(JOB_URL)
+    expect(page.get_by_role("link", name="Download JPEG")).to_be_visible(timeout=60_000)
+    context.close()

@@ -1,0 +1,102 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.imaging import decode
+from editor.imaging.errors import ImageError
+from tests.conftest import encode
+
+LIMIT = 40_000_000
+
+
+def _pil_bytes(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def test_it_decodes_a_jpeg_to_rgb(astronaut):
+    rgb = decode.decode(encode(astronaut), LIMIT)
+    assert rgb.shape == (512, 512, 3) and rgb.dtype == np.uint8
+    assert np.abs(rgb.astype(int) - astronaut).mean() < 4
+
+
+@pytest.mark.parametrize(
+    "orientation, undo",
+    [
+        (6, lambda a: np.rot90(a, 1)),  # stored turned left; viewers turn it right
+        (8, lambda a: np.rot90(a, -1)),  # stored turned right; viewers turn it left
+        (3, lambda a: np.rot90(a, 2)),  # stored upside down
+    ],
+)
+def test_it_applies_the_exif_orientation(astronaut, orientation, undo):
+    upright = astronaut[:, 64:448]  # 512 tall × 384 wide, so a rotation shows in the shape
+    stored = Image.fromarray(np.ascontiguousarray(undo(upright)))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    rgb = decode.decode(_pil_bytes(stored, "JPEG", quality=95, exif=exif), LIMIT)
+    assert rgb.shape == upright.shape
+    assert np.abs(rgb.astype(int) - upright).mean() < 4
+
+
+def _modes(astronaut):
+    rgb = Image.fromarray(astronaut)
+    gray = rgb.convert("L")
+    la = Image.merge("LA", (gray, Image.new("L", gray.size, 255)))
+    palette = rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=64)
+    palette.info["transparency"] = 0
+    rgba = rgb.convert("RGBA")
+    cmyk = rgb.convert("CMYK")
+    sixteen = Image.fromarray(np.asarray(gray).astype("<u2") * 257)
+    return {
+        "L": _pil_bytes(gray),
+        "LA": _pil_bytes(la),
+        "P+transparency": _pil_bytes(palette),
+        "RGBA": _pil_bytes(rgba),
+        "CMYK": _pil_bytes(cmyk, "JPEG", quality=95),
+        "I;16": _pil_bytes(sixteen),
+    }
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P+transparency", "RGBA", "CMYK", "I;16"])
+def test_it_decodes_every_pillow_mode_to_rgb(astronaut, mode):
+    rgb = decode.decode(_modes(astronaut)[mode], LIMIT)
+    assert rgb.shape == (512, 512, 3) and rgb.dtype == np.uint8
+    gray = np.asarray(Image.fromarray(astronaut).convert("L"), dtype=float)
+    # Same picture, not a black or clipped one: brightness follows the original.
+    assert np.corrcoef(rgb.mean(axis=2).ravel(), gray.ravel())[0, 1] > 0.9
+
+
+def test_it_scales_16_bit_values_instead_of_clipping_them(astronaut):
+    gray = np.asarray(Image.fromarray(astronaut).convert("L"))
+    sixteen = Image.fromarray(gray.astype("<u2") * 257)
+    rgb = decode.decode(_pil_bytes(sixteen), LIMIT)
+    assert np.abs(rgb[..., 0].astype(int) - gray).max() <= 1
+
+
+def test_it_flattens_transparency_onto_white():
+    clear = Image.new("RGBA", (32, 32), (255, 0, 0, 0))
+    assert (decode.decode(_pil_bytes(clear), LIMIT) == 255).all()
+
+
+def test_it_rejects_text_pretending_to_be_a_photo():
+    with pytest.raises(ImageError, match="not a photo we can read"):
+        decode.decode(b"hello, I am not a JPEG", LIMIT)
+
+
+def test_it_rejects_a_truncated_jpeg(astronaut):
+    data = encode(astronaut)
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode.decode(data[: len(data) // 2], LIMIT)
+
+
+def test_it_rejects_a_photo_over_the_pixel_limit_from_its_header(astronaut):
+    with pytest.raises(ImageError, match="larger than"):
+        decode.probe(encode(astronaut), max_pixels=100_000)
+
+
+def test_it_rejects_formats_we_do_not_support(astronaut):
+    with pytest.raises(ImageError, match="GIF files are not supported"):
+        decode.probe(_pil_bytes(Image.fromarray(astronaut), "GIF"), LIMIT)

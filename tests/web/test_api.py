@@ -1,0 +1,67 @@
+import io
+import uuid
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.web.conftest import wait_for
+
+
+def _post(client, **fields):
+    return client.post("/api/jobs", fields)
+
+
+def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, small_photo):
+    response = _post(client, image=SimpleUploadedFile("a.jpg", small_photo), tool="cutout")
+    assert response.status_code == 202
+    body = response.json()
+    assert set(body) == {"id", "status_url"}
+    assert body["status_url"] == f"http://testserver/api/jobs/{body['id']}"
+
+    done = wait_for(client, body["status_url"])
+    assert done == {
+        "id": body["id"],
+        "tool": "cutout",
+        "status": "done",
+        "stage": "saving",
+        "result_url": f"http://testserver/jobs/{body['id']}/result",
+        "mask_url": f"http://testserver/jobs/{body['id']}/mask",
+        "error": None,
+    }
+    result = client.get(done["result_url"])
+    assert Image.open(io.BytesIO(b"".join(result.streaming_content))).mode == "RGBA"
+
+
+def test_a_queued_job_has_no_urls_yet(client, small_photo):
+    body = _post(client, image=SimpleUploadedFile("a.jpg", small_photo), tool="portrait").json()
+    status = client.get(body["status_url"]).json()
+    assert (status["status"], status["stage"]) == ("queued", "queued")
+    assert status["result_url"] is None and status["mask_url"] is None
+
+
+def test_an_unknown_id_is_404(client):
+    response = client.get(f"/api/jobs/{uuid.uuid4()}")
+    assert response.status_code == 404
+    assert response.json() == {"error": "No job with this id."}
+
+
+def test_a_missing_image_is_400(client):
+    response = _post(client, tool="portrait")
+    assert response.status_code == 400
+    assert response.json() == {"error": "Please choose a photo to upload."}
+
+
+def test_an_unknown_tool_is_400(client, small_photo):
+    response = _post(client, image=SimpleUploadedFile("a.jpg", small_photo), tool="sepia")
+    assert response.status_code == 400
+    assert response.json() == {"error": "tool must be portrait or cutout."}
+
+
+def test_a_file_that_is_not_a_photo_is_400(client):
+    response = _post(client, image=SimpleUploadedFile("a.png", b"%PDF-1.4 hello"), tool="cutout")
+    assert response.status_code == 400
+    assert "not a photo we can read" in response.json()["error"]
+
+
+def test_get_on_the_collection_is_405(client):
+    assert client.get("/api/jobs").status_code == 405

@@ -1,0 +1,84 @@
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from tests.conftest import encode
+from tests.paths import ROOT
+
+
+@pytest.fixture
+def photo(tmp_path, astronaut):
+    path = tmp_path / "in.jpg"
+    path.write_bytes(encode(astronaut[:, :400]))
+    return path
+
+
+def test_portrait_writes_a_full_size_jpeg_and_the_mask(photo, tmp_path):
+    out, mask = tmp_path / "out.jpg", tmp_path / "mask.png"
+    stdout = io.StringIO()
+    call_command("portrait", str(photo), str(out), "--mask", str(mask), stdout=stdout)
+    assert Image.open(out).format == "JPEG" and Image.open(out).size == (400, 512)
+    assert Image.open(mask).mode == "L" and Image.open(mask).size == (400, 512)
+    assert "400×512" in stdout.getvalue()
+
+
+def test_cutout_writes_an_rgba_png_with_the_smaller_model(photo, tmp_path):
+    out, mask = tmp_path / "out.png", tmp_path / "mask.png"
+    call_command(
+        "cutout",
+        str(photo),
+        str(out),
+        "--model",
+        "u2netp",
+        "--mask",
+        str(mask),
+        stdout=io.StringIO(),
+    )
+    cutout = Image.open(out)
+    assert cutout.mode == "RGBA" and cutout.size == (400, 512)
+    assert (np.asarray(cutout)[..., 3] == np.asarray(Image.open(mask))).all()
+
+
+def test_the_two_models_give_different_masks(photo, tmp_path):
+    for model in ("u2net", "u2netp"):
+        call_command(
+            "cutout",
+            str(photo),
+            str(tmp_path / f"{model}.png"),
+            "--model",
+            model,
+            "--mask",
+            str(tmp_path / f"{model}-mask.png"),
+            stdout=io.StringIO(),
+        )
+    big = np.asarray(Image.open(tmp_path / "u2net-mask.png"), dtype=int)
+    lite = np.asarray(Image.open(tmp_path / "u2netp-mask.png"), dtype=int)
+    assert np.abs(big - lite).mean() > 1  # really a different network
+    assert ((big > 127) == (lite > 127)).mean() > 0.85  # that finds the same subject
+
+
+def test_a_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("shopping list")
+    with pytest.raises(CommandError, match="not a photo we can read"):
+        call_command("portrait", str(bad), str(tmp_path / "out.jpg"))
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("portrait", str(tmp_path / "missing.jpg"), str(tmp_path / "out.jpg"))
+
+
+def test_manage_py_runs_it_as_a_plain_command(photo, tmp_path):
+    out = tmp_path / "out.jpg"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "portrait", str(photo), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Image.open(out).size == (400, 512)
