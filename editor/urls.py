@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, guide, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status", views.job_status, name="job-status"),
     path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),
     path("jobs/<uuid:job_id>/<str:name>", views.job_file, name="job-file"),
+    path("guide/", guide.index, name="guide"),
+    path("guide/<slug:slug>/", guide.page, name="guide-page"),
     path("api/jobs", api.create_job, name="api-jobs"),
     path("api/jobs/<uuid:job_id>", api.job_detail, name="api-job"),
 ]

@@ -34,17 +34,25 @@ def session(model_path: str, sha256: str | None = None) -> ort.InferenceSession:
         ) from exc
 
 
-def predict(rgb: np.ndarray, model: ort.InferenceSession) -> np.ndarray:
-    """Soft foreground mask in 0..1 at the photo's full size (H×W float32)."""
-    height, width = rgb.shape[:2]
+def saliency(rgb: np.ndarray, model: ort.InferenceSession) -> np.ndarray:
+    """The network's own answer: a SIZE×SIZE float32 map, min-max normalised to 0..1."""
     small = cv2.resize(rgb, (SIZE, SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
     small = (small / max(float(small.max()), 1e-6) - MEAN) / STD
     batch = small.transpose(2, 0, 1)[np.newaxis]
-    saliency = model.run(None, {model.get_inputs()[0].name: batch})[0][0, 0]
-    lo, hi = float(saliency.min()), float(saliency.max())
-    soft = (saliency - lo) / max(hi - lo, 1e-6)
-    full = cv2.resize(soft.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    raw = model.run(None, {model.get_inputs()[0].name: batch})[0][0, 0]
+    lo, hi = float(raw.min()), float(raw.max())
+    return ((raw - lo) / max(hi - lo, 1e-6)).astype(np.float32)
+
+
+def upscale(soft: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Scale a low-resolution mask back to the photo's H×W (the plain method)."""
+    full = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.clip(full, 0.0, 1.0)
+
+
+def predict(rgb: np.ndarray, model: ort.InferenceSession) -> np.ndarray:
+    """Soft foreground mask in 0..1 at the photo's full size (H×W float32)."""
+    return upscale(saliency(rgb, model), rgb.shape)
 
 
 def _sha256(path: Path) -> str:
