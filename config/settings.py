@@ -57,10 +57,36 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "editor.middleware.content_security_policy",
+    "editor.middleware.service_unavailable",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Security. Behind TLS set HTTPS=1: secure cookies, redirects and HSTS follow.
+HTTPS = envbool("HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if envbool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"  # job URLs are secrets: never send them elsewhere
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+# Uploads per client and window; 0 turns the limit off (e.g. for a load test).
+UPLOAD_RATE_LIMIT = envint("UPLOAD_RATE_LIMIT", 30)
+UPLOAD_RATE_WINDOW = envint("UPLOAD_RATE_WINDOW", 600)
+# Which request header holds the client's address: REMOTE_ADDR, or e.g.
+# HTTP_X_FORWARDED_FOR when a proxy you trust sets it.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -117,6 +143,9 @@ MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Uploads and results are deleted this long after the upload (and the pages say so).
+JOB_RETENTION_SECONDS = envint("JOB_RETENTION_SECONDS", 3600)
+
 # Segmentation weights: the manifest names each file and its checksum.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", BASE_DIR / "models"))
 MODEL_MANIFEST = json.loads((BASE_DIR / "models" / "manifest.json").read_text())
@@ -128,23 +157,53 @@ if SEGMENTATION_MODEL not in MODEL_MANIFEST:
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# The rate limiter's counters. Short timeouts: a Redis outage must turn into a
+# quick 503 page, not a hung request.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "softfocus",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
+}
+
 # Celery
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = envint("JOB_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = envint("JOB_TIME_LIMIT", 90)
-CELERY_RESULT_EXPIRES = envint("JOB_RETENTION_SECONDS", 3600)
+CELERY_RESULT_EXPIRES = JOB_RETENTION_SECONDS
 # A photo is one long job: take one at a time, and acknowledge only when it is
 # done so that a worker killed mid-job hands it to the next worker.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# An unacknowledged job (its worker died) goes back to the queue after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("JOB_REDELIVERY_SECONDS", CELERY_TASK_TIME_LIMIT * 2),
+    "socket_connect_timeout": 2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# A visitor waits on this: give up on an unreachable broker within a second.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-jobs": {
+        "task": "editor.tasks.purge_expired_jobs",
+        "schedule": envint("PURGE_INTERVAL_SECONDS", 300),
+    },
+}
 
 LOGGING = {
     "version": 1,

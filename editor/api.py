@@ -7,24 +7,20 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import jobs
+from . import jobs, uploads
 from .forms import ApiUploadForm
 
 
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
 @require_POST
 def create_job(request: HttpRequest) -> JsonResponse:
+    if refused := uploads.refusal(request):
+        return JsonResponse({"error": refused.message}, status=refused.status)
     form = ApiUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
         return JsonResponse({"error": first}, status=400)
-    job = jobs.create(
-        form.cleaned_data["data"],
-        form.cleaned_data["tool"],
-        form.cleaned_data["image"].name,
-        form.cleaned_data["extension"],
-    )
-    jobs.enqueue(job)
+    job = jobs.submit(form.cleaned_data["tool"], **form.job_fields())
     status_url = request.build_absolute_uri(reverse("api-job", args=[job.id]))
     return JsonResponse({"id": job.id, "status_url": status_url}, status=202)
 

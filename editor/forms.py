@@ -28,12 +28,20 @@ class UploadForm(forms.Form):
             )
         data = upload.read()
         try:
-            found = decode.probe(data, settings.MAX_MEGAPIXELS * 1_000_000)
+            found = decode.check(data, settings.MAX_MEGAPIXELS * 1_000_000)
         except ImageError as exc:
             raise forms.ValidationError(str(exc)) from None
         self.cleaned_data["data"] = data
-        self.cleaned_data["extension"] = found.format.lower().replace("jpeg", "jpg")
+        self.cleaned_data["extension"] = found.extension
         return upload
+
+    def job_fields(self) -> dict:
+        """What jobs.submit needs from a valid form."""
+        return {
+            "data": self.cleaned_data["data"],
+            "filename": self.cleaned_data["image"].name,
+            "extension": self.cleaned_data["extension"],
+        }
 
 
 class ApiUploadForm(UploadForm):

@@ -1,24 +1,26 @@
 """Jobs: a folder in storage plus a Celery result in Redis.
 
-There is no SQL row. The web process writes `jobs/<id>/meta.json` and the
-original; the worker reads them by id and writes the outputs beside them; the
-job's state lives in the Celery result backend under the same id.
+There is no SQL row. The web process writes `jobs/<id>/original.*` and then
+`meta.json`; the worker reads them by id and writes the outputs beside them;
+the job's state lives in the Celery result backend under the same id.
 """
 
 from __future__ import annotations
 
 import json
+import time
+import unicodedata
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from celery.exceptions import TimeLimitExceeded
 from celery.result import AsyncResult
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .imaging.errors import ImageError
-from .imaging.pipeline import EXTENSIONS, Rendered
 
 TOOL_SLUGS = {"portrait": "portrait", "cutout": "remove-background"}
 STAGES = {
@@ -28,7 +30,8 @@ STAGES = {
     "saving": "Saving your result",
 }
 GENERIC_ERROR = "Something went wrong on our side while processing this photo. Please try again."
-OUTPUTS = ("result", "mask")
+TOO_SLOW = "Processing this photo took too long. A smaller or tighter-cropped photo will be faster."
+WORKER_LOST = "The worker handling this photo stopped before it finished. Please try again."
 
 
 @dataclass(frozen=True)
@@ -38,22 +41,18 @@ class Job:
     filename: str
     original: str  # storage path of the upload
     created: str
+    options: dict = field(default_factory=dict)
 
     def path(self, name: str) -> str:
         return f"jobs/{self.id}/{name}"
-
-    @property
-    def result_path(self) -> str:
-        return self.path(f"result.{EXTENSIONS[self.tool]}")
 
     @property
     def mask_path(self) -> str:
         return self.path("mask.png")
 
     @property
-    def download_name(self) -> str:
-        stem = self.filename.rsplit(".", 1)[0][:60] or "photo"
-        return f"{stem}-{TOOL_SLUGS[self.tool]}.{EXTENSIONS[self.tool]}"
+    def stem(self) -> str:
+        return self.filename.rsplit(".", 1)[0][:60].strip() or "photo"
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,7 @@ class Status:
     state: str  # queued | running | done | failed
     stage: str
     error: str = ""
+    result: dict = field(default_factory=dict)  # what the task returned, once done
 
     @property
     def finished(self) -> bool:
@@ -74,15 +74,32 @@ class Status:
     def steps(self) -> list[tuple[str, str]]:
         return list(STAGES.items())
 
+    @property
+    def result_format(self) -> str:
+        extension = self.result.get("result", ".").rsplit(".", 1)[1]
+        return {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}.get(extension, "")
 
-def create(data: bytes, tool: str, filename: str, extension: str) -> Job:
+
+def submit(tool: str, *, data: bytes, filename: str, extension: str, options=None) -> Job:
+    """Store the upload and queue its job; nothing is left behind if the queue is down."""
+    job = _create(data, tool, filename, extension, options or {})
+    try:
+        enqueue(job)
+    except Exception:
+        delete(job.id)
+        raise
+    return job
+
+
+def _create(data: bytes, tool: str, filename: str, extension: str, options: dict) -> Job:
     job_id = str(uuid.uuid4())
     job = Job(
         id=job_id,
         tool=tool,
-        filename=filename,
+        filename=clean_filename(filename),
         original=f"jobs/{job_id}/original.{extension}",
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        options=options,
     )
     default_storage.save(job.original, ContentFile(data))
     # meta.json last: a job is visible only once its original is complete.
@@ -93,8 +110,12 @@ def create(data: bytes, tool: str, filename: str, extension: str) -> Job:
 def enqueue(job: Job) -> None:
     from .tasks import process_job
 
-    AsyncResult(job.id).forget()  # a retry starts from a clean state
     process_job.apply_async(args=[job.id], task_id=job.id)
+
+
+def retry(job: Job) -> None:
+    AsyncResult(job.id).forget()  # start from a clean state
+    enqueue(job)
 
 
 def load(job_id: uuid.UUID | str) -> Job | None:
@@ -105,16 +126,53 @@ def load(job_id: uuid.UUID | str) -> Job | None:
         return Job(**json.load(f))
 
 
-def read_original(job: Job) -> bytes:
-    with default_storage.open(job.original) as f:
+def read(job: Job, path: str) -> bytes:
+    with default_storage.open(path) as f:
         return f.read()
 
 
-def save_outputs(job: Job, rendered: Rendered) -> None:
-    """Overwrite the outputs; running a job twice leaves the same files."""
-    for path, content in ((job.result_path, rendered.image), (job.mask_path, rendered.mask)):
-        default_storage.delete(path)
-        default_storage.save(path, ContentFile(content))
+def write(path: str, content: bytes) -> None:
+    """Replace a stored file; running a job twice leaves the same files."""
+    default_storage.delete(path)
+    default_storage.save(path, ContentFile(content))
+
+
+def remove_other_results(job: Job, keep: str) -> None:
+    _, files = default_storage.listdir(f"jobs/{job.id}")
+    for name in files:
+        if name.startswith("result-") and job.path(name) != keep:
+            default_storage.delete(job.path(name))
+
+
+def delete(job_id: str) -> None:
+    folder = f"jobs/{job_id}"
+    if not default_storage.exists(folder):
+        return
+    _, files = default_storage.listdir(folder)
+    # meta.json first, so a half-deleted job is already invisible.
+    for name in sorted(files, key=lambda name: name != "meta.json"):
+        default_storage.delete(f"{folder}/{name}")
+    default_storage.delete(folder)
+
+
+def purge_expired(now: datetime | None = None) -> list[str]:
+    """Delete every job folder older than the retention time; return their ids."""
+    if not default_storage.exists("jobs"):
+        return []
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings.JOB_RETENTION_SECONDS)
+    folders, _ = default_storage.listdir("jobs")
+    expired = []
+    for job_id in folders:
+        _, files = default_storage.listdir(f"jobs/{job_id}")
+        # meta.json is written once, at upload. A folder without it is an
+        # upload that never completed: its newest file dates it.
+        dated = ["meta.json"] if "meta.json" in files else files
+        stamps = [default_storage.get_modified_time(f"jobs/{job_id}/{name}") for name in dated]
+        if not stamps or max(stamps) < cutoff:
+            delete(job_id)
+            AsyncResult(job_id).forget()
+            expired.append(job_id)
+    return expired
 
 
 def status(job: Job) -> Status:
@@ -123,12 +181,30 @@ def status(job: Job) -> Status:
     if state == "PENDING":
         return Status("queued", "queued")
     if state == "SUCCESS":
-        return Status("done", "saving")
+        return Status("done", "saving", result=result.result or {})
     if state in ("FAILURE", "REVOKED"):
-        exc = result.result
-        return Status("failed", "", str(exc) if isinstance(exc, ImageError) else GENERIC_ERROR)
+        return Status("failed", "", _visitor_message(result.result))
     meta = result.info if isinstance(result.info, dict) else {}
+    # A hard time limit kills a job well before this, so a running state this
+    # old means its worker died; the job may still be redelivered and finish.
+    if time.time() - meta.get("at", time.time()) > settings.CELERY_TASK_TIME_LIMIT + 30:
+        return Status("failed", "", WORKER_LOST)
     return Status("running", meta.get("stage", "segmenting"))
+
+
+def _visitor_message(exc: object) -> str:
+    if isinstance(exc, ImageError):
+        return str(exc)
+    if isinstance(exc, TimeLimitExceeded):
+        return TOO_SLOW
+    return GENERIC_ERROR
+
+
+def clean_filename(name: str) -> str:
+    """The visitor's file name, kept only for naming downloads: no folders, no controls."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in unicodedata.normalize("NFC", name) if c.isprintable())
+    return name.strip(" .")[:120] or "photo"
 
 
 def model_args(model: str | None = None) -> dict:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import jobs
+from . import jobs, uploads
 from .forms import UploadForm
 
 TOOL_PAGES = {
@@ -25,15 +25,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tool(request: HttpRequest, tool: str) -> HttpResponse:
     posted = request.method == "POST"
+    if posted and (refused := uploads.refusal(request)):
+        context = {"form": UploadForm(), "refusal": refused.message}
+        return render(request, TOOL_PAGES[tool], context, status=refused.status)
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
     if posted and form.is_valid():
-        job = jobs.create(
-            form.cleaned_data["data"],
-            tool,
-            form.cleaned_data["image"].name,
-            form.cleaned_data["extension"],
-        )
-        jobs.enqueue(job)
+        job = jobs.submit(tool, **form.job_fields())
         return redirect("job", job_id=job.id)
     return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
 
@@ -58,24 +55,36 @@ def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
 def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
     if jobs.status(found).state == "failed":
-        jobs.enqueue(found)
+        jobs.retry(found)
     return redirect("job", job_id=found.id)
 
 
 @require_GET
 def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     found = _get_job(job_id)
-    path = {"original": found.original, "result": found.result_path, "mask": found.mask_path}.get(
-        name
-    )
+    path = _file_path(found, name)
     if path is None or not default_storage.exists(path):
-        raise Http404("not ready")
-    filename = found.download_name
-    if name != "result":
-        filename = f"{filename.rsplit('-', 1)[0]}-{name}.{path.rsplit('.', 1)[1]}"
-    return FileResponse(
-        default_storage.open(path), as_attachment="download" in request.GET, filename=filename
+        raise Http404("Not ready")
+    extension = path.rsplit(".", 1)[1]
+    label = jobs.TOOL_SLUGS[found.tool] if name == "result" else name
+    response = FileResponse(
+        default_storage.open(path),
+        as_attachment="download" in request.GET,
+        filename=f"{found.stem}-{label}.{extension}",
     )
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _file_path(found: jobs.Job, name: str) -> str | None:
+    if name == "original":
+        return found.original
+    if name == "mask":
+        return found.mask_path
+    if name == "result":
+        return jobs.status(found).result.get("result")
+    return None
 
 
 def _get_job(job_id: UUID) -> jobs.Job:
