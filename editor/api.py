@@ -47,5 +47,13 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             "result_url": url("result"),
             "mask_url": url("mask"),
             "error": status.error or None,
+            "warnings": [
+                {
+                    "code": warning["code"],
+                    "message": warning["message"],
+                    "guide_url": request.build_absolute_uri(warning["guide_url"]),
+                }
+                for warning in status.warnings
+            ],
         }
     )

@@ -51,6 +51,10 @@ class Job:
         return self.path("mask.png")
 
     @property
+    def advice_path(self) -> str:
+        return self.path("advice.json")
+
+    @property
     def stem(self) -> str:
         return self.filename.rsplit(".", 1)[0][:60].strip() or "photo"
 
@@ -61,6 +65,7 @@ class Status:
     stage: str
     error: str = ""
     result: dict = field(default_factory=dict)  # what the task returned, once done
+    warnings: list[dict] = field(default_factory=list)  # the advisor's, once done
 
     @property
     def finished(self) -> bool:
@@ -181,7 +186,7 @@ def status(job: Job) -> Status:
     if state == "PENDING":
         return Status("queued", "queued")
     if state == "SUCCESS":
-        return Status("done", "saving", result=result.result or {})
+        return Status("done", "saving", result=result.result or {}, warnings=_warnings(job))
     if state in ("FAILURE", "REVOKED"):
         return Status("failed", "", _visitor_message(result.result))
     meta = result.info if isinstance(result.info, dict) else {}
@@ -190,6 +195,15 @@ def status(job: Job) -> Status:
     if time.time() - meta.get("at", time.time()) > settings.CELERY_TASK_TIME_LIMIT + 30:
         return Status("failed", "", WORKER_LOST)
     return Status("running", meta.get("stage", "segmenting"))
+
+
+def _warnings(job: Job) -> list[dict]:
+    """The advisor's warnings, each with the guide page that explains it."""
+    if not default_storage.exists(job.advice_path):
+        return []
+    with default_storage.open(job.advice_path) as f:
+        found = json.load(f)
+    return [{**w, "guide_url": f"/guide/{w['section']}"} for w in found]
 
 
 def _visitor_message(exc: object) -> str:

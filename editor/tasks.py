@@ -12,7 +12,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 from . import jobs
-from .imaging import encode, pipeline, segment
+from .imaging import advice, encode, pipeline, segment
 from .imaging.errors import ImageError, ModelError
 
 logger = logging.getLogger(__name__)
@@ -29,10 +29,12 @@ def process_job(self, job_id: str) -> dict:
         analysis = pipeline.analyse(
             jobs.read(job, job.original), on_stage=report, **jobs.model_args()
         )
+        warnings = advice.advise(analysis.photo.pixels, analysis.plain_mask, job.tool)
         report("compositing")
         rendered = pipeline.finish(analysis, job.tool, options)
         report("saving")
         jobs.write(job.mask_path, encode.mask_png(analysis.mask))
+        jobs.write(job.advice_path, json.dumps([asdict(w) for w in warnings]).encode())
         return _store(job, rendered, options)
 
 

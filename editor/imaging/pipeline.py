@@ -41,7 +41,8 @@ class Options:
 @dataclass(frozen=True)
 class Analysis:
     photo: decode.Photo
-    mask: np.ndarray  # H×W float32 in 0..1, full resolution
+    mask: np.ndarray  # H×W float32 in 0..1, full resolution: what the effects use
+    plain_mask: np.ndarray  # the network's mask scaled up as it is: what the advisor reads
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def analyse(
     photo = decode.decode(data, max_pixels)
     on_stage("segmenting")
     mask = segment.predict(photo.pixels, segment.session(model_path, model_sha256))
-    return Analysis(photo, mask)
+    return Analysis(photo, mask, mask)
 
 
 def compose(rgb: np.ndarray, mask: np.ndarray, tool: str, options: Options) -> np.ndarray:
@@ -108,7 +109,8 @@ def finish(analysis: Analysis, tool: str, options: Options) -> Rendered:
 def rerender(data: bytes, mask_png: bytes, tool: str, options: Options, max_pixels: int):
     """A new look from the stored original and mask, without running the network."""
     photo = decode.decode(data, max_pixels)
-    return finish(Analysis(photo, read_mask(mask_png, photo.pixels.shape)), tool, options)
+    mask = read_mask(mask_png, photo.pixels.shape)
+    return finish(Analysis(photo, mask, mask), tool, options)
 
 
 def read_mask(mask_png: bytes, shape: tuple[int, ...]) -> np.ndarray:

@@ -7,6 +7,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import encode
+from tests.paths import DATA
 
 pytestmark = pytest.mark.e2e
 JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
@@ -80,3 +81,15 @@ def test_without_javascript_the_job_page_still_reaches_the_result(
     page.wait_for_url(JOB_URL)
     expect(page.get_by_role("link", name="Download JPEG")).to_be_visible(timeout=60_000)
     context.close()
+
+
+def test_a_visitor_is_warned_when_the_photo_has_two_subjects(page, live_server, celery_worker):
+    page.goto(live_server.url + "/portrait/")
+    page.set_input_files("input[type=file]", str(DATA / "two-subjects.jpg"))
+    page.get_by_role("button", name="Blur the background").click()
+    warning = page.locator(".advice li[data-code=several_subjects]")
+    expect(warning).to_be_visible(timeout=60_000)
+    expect(warning).to_contain_text("more than one subject")
+    warning.get_by_role("link").click()
+    page.wait_for_url("**/guide/when-it-looks-fake/#several-subjects")
+    expect(page.locator("#several-subjects")).to_be_visible()

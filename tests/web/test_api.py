@@ -4,6 +4,7 @@ import uuid
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.paths import DATA
 from tests.web.conftest import wait_for
 
 
@@ -19,6 +20,8 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
     assert body["status_url"] == f"http://testserver/api/jobs/{body['id']}"
 
     done = wait_for(client, body["status_url"])
+    warnings = done.pop("warnings")
+    assert all(set(w) == {"code", "message", "guide_url"} for w in warnings)
     assert done == {
         "id": body["id"],
         "tool": "cutout",
@@ -65,3 +68,19 @@ def test_a_file_that_is_not_a_photo_is_400(client):
 
 def test_get_on_the_collection_is_405(client):
     assert client.get("/api/jobs").status_code == 405
+
+
+def test_the_answer_carries_the_advisors_warnings_with_guide_links(client, celery_worker):
+    photo = (DATA / "two-subjects.jpg").read_bytes()
+    body = _post(client, image=SimpleUploadedFile("pair.jpg", photo), tool="portrait").json()
+    warnings = wait_for(client, body["status_url"])["warnings"]
+    several = [w for w in warnings if w["code"] == "several_subjects"]
+    assert several == [
+        {
+            "code": "several_subjects",
+            "message": several[0]["message"],
+            "guide_url": "http://testserver/guide/when-it-looks-fake/#several-subjects",
+        }
+    ]
+    assert "more than one subject" in several[0]["message"]
+    assert client.get("/guide/when-it-looks-fake/").status_code == 200
