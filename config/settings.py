@@ -170,13 +170,17 @@ CACHES = {
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# Plain Redis, but pages poll for results instead of subscribing (see editor/backends.py).
+CELERY_RESULT_BACKEND = f"editor.backends:PollingRedisBackend+{REDIS_URL}"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = envint("JOB_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = envint("JOB_TIME_LIMIT", 90)
 CELERY_RESULT_EXPIRES = JOB_RETENTION_SECONDS
+# A job still "running" after this long lost its worker (the hard limit would
+# have stopped it): the page offers a retry instead of waiting forever.
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
 # A photo is one long job: take one at a time, and acknowledge only when it is
 # done so that a worker killed mid-job hands it to the next worker.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -115,7 +115,15 @@ def _create(data: bytes, tool: str, filename: str, extension: str, options: dict
 def enqueue(job: Job) -> None:
     from .tasks import process_job
 
-    process_job.apply_async(args=[job.id], task_id=job.id)
+    process_job.apply_async(args=[job.id], task_id=job.id, **time_limits())
+
+
+def time_limits() -> dict:
+    """Celery writes the limits into each job's message, so the sender's settings rule."""
+    return {
+        "soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT,
+        "time_limit": settings.CELERY_TASK_TIME_LIMIT,
+    }
 
 
 def retry(job: Job) -> None:
@@ -192,7 +200,7 @@ def status(job: Job) -> Status:
     meta = result.info if isinstance(result.info, dict) else {}
     # A hard time limit kills a job well before this, so a running state this
     # old means its worker died; the job may still be redelivered and finish.
-    if time.time() - meta.get("at", time.time()) > settings.CELERY_TASK_TIME_LIMIT + 30:
+    if time.time() - meta.get("at", time.time()) > settings.JOB_STALE_SECONDS:
         return Status("failed", "", WORKER_LOST)
     return Status("running", meta.get("stage", "segmenting"))
 

@@ -1,0 +1,141 @@
+"""Faults produced for real: killed workers, a stopped Redis, a job past its time limit."""
+
+import io
+import signal
+import time
+
+import cv2
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from config import celery_app
+from tests.conftest import encode, running_worker
+from tests.environment import redis_server
+from tests.web.conftest import wait_for
+from tests.workers import WorkerProcess
+
+
+@pytest.fixture
+def workers():
+    """Start workers with `workers.append(WorkerProcess(...).start())`; all are stopped after."""
+    celery_app.control.purge()
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def large_photo(astronaut) -> bytes:
+    """About 20 megapixels: a job long enough to be caught in the middle."""
+    return encode(cv2.resize(astronaut, (5200, 3900), interpolation=cv2.INTER_CUBIC), quality=85)
+
+
+def _upload(client, photo: bytes) -> str:
+    return client.post("/portrait/", {"image": SimpleUploadedFile("big.jpg", photo)})["Location"]
+
+
+def _wait_until_running(client, job_url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get(job_url + "status").json()["status"] == "running":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the job never started")
+
+
+def _result_size(client, job_url: str) -> tuple[int, int]:
+    return Image.open(io.BytesIO(b"".join(client.get(job_url + "result").streaming_content))).size
+
+
+def test_a_job_survives_its_pool_process_being_killed(client, workers, large_photo):
+    worker = WorkerProcess("pool-kill").start()
+    workers.append(worker)
+    job_url = _upload(client, large_photo)
+    _wait_until_running(client, job_url)
+    (pool,) = worker.pool_processes()
+    pool.send_signal(signal.SIGKILL)
+    # Late acknowledgement: the worker hands the job to its fresh pool process.
+    assert wait_for(client, job_url + "status", timeout=120)["status"] == "done"
+    assert _result_size(client, job_url) == (5200, 3900)
+    worker.wait_for_log("exited with 'signal 9 (SIGKILL)'", 5)
+
+
+def test_a_job_whose_worker_dies_is_never_stuck_and_finishes_on_the_next_worker(
+    client, workers, large_photo, settings
+):
+    settings.JOB_STALE_SECONDS = 3
+    quick = {"JOB_REDELIVERY_SECONDS": "5"}
+    first = WorkerProcess("doomed", **quick).start()
+    workers.append(first)
+    job_url = _upload(client, large_photo)
+    _wait_until_running(client, job_url)
+    first.kill()
+
+    time.sleep(4)  # nobody is working on it now: the page must not say "running"
+    status = client.get(job_url + "status").json()
+    assert status["status"] == "failed"
+    assert "stopped before it finished" in status["html"] and "Try again" in status["html"]
+
+    workers.append(WorkerProcess("heir", **quick).start())
+    assert wait_for(client, job_url + "status", timeout=120, until=["done"])["status"] == "done"
+    assert _result_size(client, job_url) == (5200, 3900)
+
+
+def test_a_job_past_its_time_limit_fails_cleanly_and_the_worker_goes_on(
+    client, workers, astronaut, small_photo, settings
+):
+    # The limits travel in each job's message, so the web's settings decide them.
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT = 1, 10
+    workers.append(WorkerProcess("hurried").start())
+    huge = encode(cv2.resize(astronaut, (7000, 5200), interpolation=cv2.INTER_CUBIC), quality=80)
+    job_url = _upload(client, huge)
+    status = wait_for(client, job_url + "status", timeout=120)
+    assert status["status"] == "failed"
+    assert "took too long" in status["html"] and "Try again" in status["html"]
+    api = client.get("/api/jobs/" + job_url.split("/")[2]).json()
+    assert api["status"] == "failed" and "took too long" in api["error"]
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 60  # the same worker takes the next job
+    assert wait_for(client, _upload(client, small_photo) + "status")["status"] == "done"
+
+
+def test_redis_down_gives_a_friendly_503_and_the_site_recovers_without_a_restart(
+    client, small_photo, settings
+):
+    job_url = _upload(client, small_photo)
+    redis_server.stop()
+    try:
+        page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
+        assert page.status_code == 503
+        assert "briefly unavailable" in page.content.decode()
+        assert "Traceback" not in page.content.decode()
+        api = client.post(
+            "/api/jobs", {"image": SimpleUploadedFile("a.jpg", small_photo), "tool": "cutout"}
+        )
+        assert api.status_code == 503 and "briefly unavailable" in api.json()["error"]
+        assert client.get(job_url + "status").status_code == 503
+        assert client.get("/").status_code == 200  # pages that need no queue still work
+        jobs = {p.name for p in (settings.MEDIA_ROOT / "jobs").iterdir()}
+    finally:
+        redis_server.start()
+    assert {p.name for p in (settings.MEDIA_ROOT / "jobs").iterdir()} == jobs  # nothing left
+    with running_worker():
+        again = _upload(client, small_photo)
+        assert wait_for(client, again + "status")["status"] == "done"
+
+
+def test_expired_jobs_are_deleted_by_the_periodic_task(client, workers, small_photo, settings):
+    job_url = _upload(client, small_photo)
+    folder = settings.MEDIA_ROOT / "jobs" / job_url.split("/")[2]
+    assert folder.exists()
+    workers.append(
+        WorkerProcess(
+            "sweeper", beat=True, JOB_RETENTION_SECONDS="2", PURGE_INTERVAL_SECONDS="1"
+        ).start()
+    )
+    deadline = time.monotonic() + 30
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not folder.exists()
+    assert client.get(job_url).status_code == 404

@@ -1,0 +1,105 @@
+import os
+import secrets
+import subprocess
+import sys
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tests.paths import ROOT
+
+
+def test_pages_carry_a_content_security_policy_and_the_usual_headers(client):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_every_form_needs_its_csrf_token(small_photo):
+    strict = Client(enforce_csrf_checks=True)
+    upload = {"image": SimpleUploadedFile("a.jpg", small_photo)}
+    assert strict.post("/portrait/", upload).status_code == 403
+    assert strict.post("/remove-background/", upload).status_code == 403
+    job = "6f1c2a3b-1111-4222-8333-444455556666"
+    assert strict.post(f"/jobs/{job}/retry").status_code == 403
+    assert 'name="csrfmiddlewaretoken"' in strict.get("/portrait/").content.decode()
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_deploy_check_is_clean_with_production_settings_from_env_vars():
+    done = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        HTTPS="1",
+        ALLOWED_HOSTS="photos.example.com",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_debug_is_off_and_a_secret_key_is_required_unless_asked_otherwise():
+    done = _manage("check")
+    assert done.returncode != 0
+    assert "Set SECRET_KEY in the environment" in done.stderr
+    shown = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        SECRET_KEY="k" * 50,
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_nonsense_settings_stop_the_process_with_a_message():
+    done = _manage("check", SECRET_KEY="k" * 50, MAX_UPLOAD_MB="lots")
+    assert done.returncode != 0 and "MAX_UPLOAD_MB must be a whole number" in done.stderr
+
+
+def test_uploads_are_rate_limited_per_client_with_a_clear_429(client, settings, small_photo):
+    settings.UPLOAD_RATE_LIMIT, settings.UPLOAD_RATE_WINDOW = 2, 600
+    address = {"REMOTE_ADDR": f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}"}
+
+    def upload(url="/portrait/", **extra):
+        return client.post(
+            url, {"image": SimpleUploadedFile("a.jpg", small_photo), **extra}, **address
+        )
+
+    assert upload().status_code == 302
+    assert upload().status_code == 302
+    refused = upload()
+    assert refused.status_code == 429
+    assert "which is our limit" in refused.content.decode()
+    api = upload("/api/jobs", tool="cutout")
+    assert api.status_code == 429 and "our limit" in api.json()["error"]
+    other = client.post(
+        "/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)}, REMOTE_ADDR="10.8.0.1"
+    )
+    assert other.status_code == 302  # another visitor is not affected
+
+
+def test_job_pages_are_not_indexed_and_not_listed(client, small_photo):
+    job_url = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})[
+        "Location"
+    ]
+    assert '<meta name="robots" content="noindex">' in client.get(job_url).content.decode()
+    assert client.get("/jobs/").status_code == 404
+    assert client.get("/api/jobs").status_code == 405
