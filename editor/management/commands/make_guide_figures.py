@@ -1,0 +1,43 @@
+"""Regenerate the guide's figures (static/img/guide/) with the real pipeline."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from editor import guide_figures, jobs
+from editor.imaging import segment
+from editor.imaging.errors import ModelError
+
+DEFAULT_OUT = Path(settings.BASE_DIR) / "static" / "img" / "guide"
+
+
+class Command(BaseCommand):
+    help = "Make the guide's figures from scikit-image's sample photos, through our own pipeline."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=DEFAULT_OUT,
+            help="folder to write to (default: %(default)s)",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=sorted(guide_figures.FIGURES),
+            metavar="NAME",
+            help="make only this figure (repeatable); names: " + ", ".join(guide_figures.FIGURES),
+        )
+
+    def handle(self, *args, out: Path, only: list[str] | None, **options):
+        args = jobs.model_args()
+        try:
+            model = segment.session(args["model_path"], args["model_sha256"])
+        except ModelError as exc:
+            raise CommandError(str(exc)) from None
+        out.mkdir(parents=True, exist_ok=True)
+        maker = guide_figures.Maker(model)
+        for name in only or guide_figures.FIGURES:
+            path = guide_figures.make(name, maker, out)
+            self.stdout.write(f"wrote {path} ({path.stat().st_size // 1024} KB)")
