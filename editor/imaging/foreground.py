@@ -1,0 +1,132 @@
+"""The subject's own colour at its edges, so a cutout carries no fringe of the old background.
+
+An edge pixel is a mix: photo = α·F + (1 − α)·B. Putting the photo's colour on a
+new background keeps the (1 − α)·B part, a visible rim of the old one. We
+estimate F with blur fusion (Forte and Pitié, "Approximate fast foreground
+colour estimation", ICIP 2021): local mean colours of the subject and of the
+background, from box blurs weighted by α and 1 − α, and then the residual of
+the compositing equation added back in proportion to α. A wide pass gives a
+smooth first guess and narrower ones follow detail. The paper finds this close
+to the closed-form ML estimate (pymatting) at a fraction of its cost.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Box radii as fractions of the photo's longer side, tuned on composites with a known
+# answer (`manage.py quality`). The paper's two passes (radii 90 and 6 px) gain
+# from a third, narrower one that follows finer detail.
+WIDE = 0.03
+NARROW = (0.005, 0.002)
+WORK_SIDE = 512  # the wide pass only yields smooth means, so it runs on a copy this size
+TILE = 256  # the narrow passes run tile by tile, only where the edge is
+_PRIOR = 1e-4  # weight of the previous guess, which wins where a window holds no subject
+
+
+def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Foreground colour (uint8 H×W×3) for the photo `rgb` and its alpha (float32 H×W, 0..1).
+
+    Where alpha is 1 it returns the photo unchanged. Where alpha is 0 next to the
+    edge it returns the nearby subject's colour: invisible in a composite, but
+    viewers that scale an RGBA image without premultiplying blend it into the edge.
+    """
+    height, width = rgb.shape[:2]
+    side = max(height, width)
+    a = np.clip(alpha.astype(np.float32, copy=False), 0.0, 1.0)
+    scale = min(1.0, WORK_SIDE / side)
+    work = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(rgb, work, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    small_alpha = cv2.resize(a, work, interpolation=cv2.INTER_AREA)
+    wide = max(1, round(WIDE * side * scale))
+    means = _means(small, small, small, small_alpha, wide)
+    radii = [max(1, round(r * side)) for r in NARROW]
+    # Only tiles that hold a partly transparent pixel need work; on a 12 MP
+    # portrait that is a small share of the photo, hence most of the speed.
+    margin = sum(radii)
+    out = rgb.copy()
+    for y0, x0 in _edge_tiles(a):
+        y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
+        top, left = max(0, y0 - margin), max(0, x0 - margin)
+        bottom, right = min(height, y1 + margin), min(width, x1 + margin)
+        box = (top, left, bottom - top, right - left)
+        fg = _estimate_tile(rgb[top:bottom, left:right], a[top:bottom, left:right], means, box,
+                          (width, height), radii)  # fmt: skip
+        out[y0:y1, x0:x1] = fg[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
+
+
+def _estimate_tile(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    means: tuple[np.ndarray, np.ndarray],
+    box: tuple[int, int, int, int],
+    full: tuple[int, int],
+    radii: list[int],
+) -> np.ndarray:
+    """The narrow passes on one crop, starting from the wide pass's means scaled up to it."""
+    image = rgb.astype(np.float32) * np.float32(1 / 255)
+    fg_mean, bg = (_crop_resize(m, box, full) for m in means)
+    fg = _correct(image, alpha, fg_mean, bg)
+    for radius in radii:
+        fg_mean, bg = _means(image, fg, bg, alpha, radius)
+        fg = _correct(image, alpha, fg_mean, bg)
+    out = (fg * 255 + 0.5).astype(np.uint8)
+    solid = alpha >= 1
+    out[solid] = rgb[solid]  # exactly, not give or take a rounding
+    return out
+
+
+def _crop_resize(
+    small: np.ndarray, box: tuple[int, int, int, int], full: tuple[int, int]
+) -> np.ndarray:
+    """The crop `box` (top, left, height, width) of `small` resized to `full`, without
+    resizing all of it: the same pixel-centre mapping as cv2.resize, as an affine warp."""
+    top, left, height, width = box
+    sx, sy = small.shape[1] / full[0], small.shape[0] / full[1]
+    to_small = np.float32([[sx, 0, (left + 0.5) * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(
+        small, to_small, (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+
+
+def _edge_tiles(alpha: np.ndarray) -> list[tuple[int, int]]:
+    """Top-left corners of the TILE×TILE tiles holding a pixel that is neither 0 nor 1."""
+    partial = ((alpha > 0.5 / 255) & (alpha < 1 - 0.5 / 255)).astype(np.uint8)
+    height, width = partial.shape
+    rows, cols = -(-height // TILE), -(-width // TILE)
+    padded = np.zeros((rows * TILE, cols * TILE), np.uint8)
+    padded[:height, :width] = partial
+    found = padded.reshape(rows, TILE, cols, TILE).max(axis=(1, 3))
+    return [(int(r) * TILE, int(c) * TILE) for r, c in zip(*np.nonzero(found), strict=True)]
+
+
+def _means(
+    image: np.ndarray, fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local mean colour of the subject (weighted by α) and of the background (by 1 − α).
+
+    A window with none of one side keeps that side's previous guess instead of
+    dividing nothing by nothing (which would paint the pixels beside the edge black).
+    """
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)
+
+    a3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+    mean_a = mean(a3)
+    fg_mean = (mean(cv2.multiply(fg, a3)) + _PRIOR * fg) / (mean_a + _PRIOR)
+    bg_mean = (mean(cv2.multiply(bg, 1.0 - a3)) + _PRIOR * bg) / (1.0 - mean_a + _PRIOR)
+    return fg_mean, bg_mean
+
+
+def _correct(
+    image: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg_mean: np.ndarray
+) -> np.ndarray:
+    """F = F̄ + α·(I − α·F̄ − (1 − α)·B̄): move the guess until the composite matches the photo."""
+    a3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+    residual = image - a3 * fg_mean - (1.0 - a3) * bg_mean
+    return np.clip(fg_mean + a3 * residual, 0.0, 1.0)

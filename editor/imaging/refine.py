@@ -1,0 +1,104 @@
+"""Full-resolution mask edges: a guided filter steered by the photo.
+
+The network sees 320×320, so a plain upscale gives a 12 MP photo an outline
+that is a dozen pixels of mush. A guided filter (He, Sun and Tang, 2010) fits
+the mask, window by window, as a linear function of the photo's colours, so the
+outline snaps to the photo's own edges and strands of hair come back.
+
+The fit itself is smooth, so it runs on a reduced copy (the "fast guided
+filter", He and Sun 2015) and only the final a·I + b is evaluated at full size.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import segment
+
+# Tuned on the evaluation set (`manage.py quality`): MAE, max F and boundary F all improve.
+RADIUS = 3.0  # window radius, in pixels of the network's 320 px map
+EPS = 1e-4  # regularisation: larger keeps the mask smoother where the photo is flat
+CONTRAST_IN = 4.0  # steepens the upscaled map first, so the filter has an outline to snap
+CONTRAST_OUT = 2.0  # the filter softens as it aligns; this restores a crisp, still soft edge
+WORK_SIDE = 1024  # longest side the fit runs at; the outline is snapped at full size
+
+
+def refine(
+    rgb: np.ndarray, soft: np.ndarray, radius: float = RADIUS, eps: float = EPS
+) -> np.ndarray:
+    """The network's low-resolution map `soft`, brought to the photo's H×W with sharp edges.
+
+    Returns float32 in 0..1, like `segment.upscale`, which stays the plain reference.
+    """
+    height, width = rgb.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    work = (max(1, round(width * scale)), max(1, round(height * scale)))
+    guide = _unit(cv2.resize(rgb, work, interpolation=cv2.INTER_AREA) if scale < 1 else rgb)
+    mask = _contrast(segment.upscale(soft, guide.shape), CONTRAST_IN)
+    window = max(1, round(radius * max(work) / max(soft.shape)))
+    a, b = _coefficients(guide, mask, window, eps)
+    if scale < 1:
+        a = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
+    # a·I + b at full size, straight from the 8-bit photo: no float copy of 12 MP × 3.
+    weighted = cv2.multiply(rgb, a, dtype=cv2.CV_32F)
+    out = cv2.transform(weighted, np.full((1, 3), 1 / 255, np.float32)) + b
+    return _contrast(out, CONTRAST_OUT)
+
+
+def _contrast(mask: np.ndarray, gain: float) -> np.ndarray:
+    """Steepen about 0.5 and clip to 0..1."""
+    out = (mask - np.float32(0.5)) * np.float32(gain) + np.float32(0.5)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _unit(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32) * np.float32(1 / 255)
+
+
+def _coefficients(
+    guide: np.ndarray, mask: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel a (H×W×3) and b (H×W) of the colour guided filter, already window-averaged."""
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_i = mean(guide)
+    mean_p = mean(mask)
+    cov_ip = mean(guide * mask[..., None]) - mean_i * mean_p[..., None]
+    # The 3×3 colour covariance per window, as its six distinct entries.
+    pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    var = {
+        (i, j): mean(guide[..., i] * guide[..., j]) - mean_i[..., i] * mean_i[..., j]
+        for i, j in pairs
+    }
+    for i in range(3):
+        var[i, i] += eps
+    a = _solve(var, cov_ip)
+    b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
+    return mean(a), mean(b)
+
+
+def _solve(var: dict[tuple[int, int], np.ndarray], rhs: np.ndarray) -> np.ndarray:
+    """Solve the symmetric 3×3 systems var · a = rhs for every pixel at once (Cramer's rule)."""
+    s00, s01, s02, s11, s12, s22 = (var[k] for k in sorted(var))
+    c00 = s11 * s22 - s12 * s12
+    c01 = s02 * s12 - s01 * s22
+    c02 = s01 * s12 - s02 * s11
+    c11 = s00 * s22 - s02 * s02
+    c12 = s01 * s02 - s00 * s12
+    c22 = s00 * s11 - s01 * s01
+    det = s00 * c00 + s01 * c01 + s02 * c02
+    r0, r1, r2 = rhs[..., 0], rhs[..., 1], rhs[..., 2]
+    a = np.stack(
+        [
+            c00 * r0 + c01 * r1 + c02 * r2,
+            c01 * r0 + c11 * r1 + c12 * r2,
+            c02 * r0 + c12 * r1 + c22 * r2,
+        ],
+        axis=-1,
+    )
+    return a / det[..., None]
