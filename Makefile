@@ -8,7 +8,7 @@ PORT ?= 8000
 REDIS_PORT ?= 6379
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install models browser lint format clean
+.PHONY: run test install models browser lint format clean loadtest quality
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,13 +35,36 @@ run: models
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	@mkdir -p .run && cp Procfile .run/Procfile
-	@if [ -z "$$REDIS_URL" ]; then echo "redis: redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --save '' --appendonly no" >> .run/Procfile; fi
+	@if [ -z "$$REDIS_URL" ]; then $(call redis_line,$(REDIS_PORT)) >> .run/Procfile; fi
 	BIND_ADDRESS=$${BIND_ADDRESS:-127.0.0.1} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:$(REDIS_PORT)/0} \
 		$(VENV)/bin/honcho --app-root . -f .run/Procfile start -p $(PORT)
 
+redis_line = echo "redis: redis-server --port $(1) --bind 127.0.0.1 --save '' --appendonly no"
+
+# A burst of 100 uploads from 20 clients against the whole stack (web, worker,
+# Redis) started here on port $(LOAD_PORT) with production settings and the
+# upload rate limit off; it is stopped again afterwards.
+LOAD_PORT ?= 8100
+LOAD_REDIS_PORT ?= 6390
+loadtest: export DEBUG = 0
+loadtest: export SECRET_KEY ?= loadtest-only-$(shell date +%s)-not-a-secret
+loadtest: models
+	$(PY) manage.py collectstatic --noinput -v0
+	@mkdir -p .run && cp Procfile .run/Procfile.load && $(call redis_line,$(LOAD_REDIS_PORT)) >> .run/Procfile.load
+	@UPLOAD_RATE_LIMIT=0 BIND_ADDRESS=127.0.0.1 MEDIA_ROOT=$(CURDIR)/.run/load-media \
+	REDIS_URL=redis://127.0.0.1:$(LOAD_REDIS_PORT)/0 \
+		$(VENV)/bin/honcho --app-root . -f .run/Procfile.load start -p $(LOAD_PORT) > .run/loadtest-site.log 2>&1 & \
+	site=$$!; trap 'kill $$site; wait $$site' EXIT; \
+	$(PY) manage.py loadtest --url http://127.0.0.1:$(LOAD_PORT) --wait 90
+
 test: models browser
 	$(PY) -m pytest
+
+# Mask and picture quality against the plain method, on ../shared/eval (a report, not a test).
+quality: export DEBUG ?= 1
+quality: models
+	$(PY) manage.py quality --eval ../shared/eval
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,155 @@
+"""A burst of uploads against a running site, to show it copes (make loadtest).
+
+Sends N uploads from C concurrent clients through the API, polls every job to
+the end, checks each result, and meanwhile times the home page.
+"""
+
+import io
+import json
+import statistics
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+from PIL import Image
+from skimage import data as photos
+
+
+class Command(BaseCommand):
+    help = "Send a burst of uploads to a running site and report throughput and latency."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--jobs", type=int, default=100)
+        parser.add_argument("--clients", type=int, default=20)
+        parser.add_argument("--timeout", type=float, default=900, help="seconds for the lot")
+        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the site")
+
+    def handle(self, *args, url: str, jobs: int, clients: int, timeout: float, wait: float, **_):
+        _wait_for_site(url, wait)
+        photo = _photo()
+        probe = _HomeProbe(url)
+        probe.start()
+        started = time.monotonic()
+        with ThreadPoolExecutor(clients) as pool:
+            tools = ["portrait" if i % 2 == 0 else "cutout" for i in range(jobs)]
+            outcomes = list(pool.map(lambda tool: _one_job(url, tool, photo, timeout), tools))
+        elapsed = time.monotonic() - started
+        probe.stop()
+
+        ids = [o["id"] for o in outcomes if o.get("id")]
+        good = [o for o in outcomes if o.get("ok")]
+        latencies = sorted(probe.latencies)
+        self.stdout.write(f"jobs sent: {jobs} from {clients} concurrent clients")
+        self.stdout.write(f"jobs done with a valid result: {len(good)}")
+        self.stdout.write(
+            f"distinct job ids: {len(set(ids))} (duplicates: {len(ids) - len(set(ids))})"
+        )
+        self.stdout.write(
+            f"wall time: {elapsed:.1f} s, throughput: {len(good) / elapsed * 60:.1f} jobs/minute"
+        )
+        self.stdout.write(
+            f"home page during the burst: {len(latencies)} requests, "
+            f"p50 {_percentile(latencies, 50) * 1000:.0f} ms, "
+            f"p95 {_percentile(latencies, 95) * 1000:.0f} ms, errors {probe.errors}"
+        )
+        problems = [o for o in outcomes if not o.get("ok")]
+        for problem in problems[:10]:
+            self.stdout.write(f"  problem: {problem}")
+        if problems or len(set(ids)) != jobs or probe.errors:
+            raise CommandError(f"{len(problems)} of {jobs} jobs did not end with a valid result")
+
+
+def _wait_for_site(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=5).read()
+            return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise CommandError(f"no site answers at {url}: {exc}") from None
+            time.sleep(1)
+
+
+def _photo() -> bytes:
+    """A real 1600×1200 photo, about what a phone upload shrunk by a messenger looks like."""
+    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((1600, 1200)))
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
+def _one_job(url: str, tool: str, photo: bytes, timeout: float) -> dict:
+    try:
+        created = _post_photo(f"{url}/api/jobs", tool, photo)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = json.load(urllib.request.urlopen(created["status_url"], timeout=30))
+            if state["status"] in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        else:
+            return {"id": created["id"], "error": "not finished in time"}
+        if state["status"] != "done":
+            return {"id": created["id"], "error": state["error"]}
+        result = Image.open(io.BytesIO(urllib.request.urlopen(state["result_url"]).read()))
+        expected = "RGB" if tool == "portrait" else "RGBA"
+        ok = result.size == (1600, 1200) and result.mode == expected
+        return {"id": created["id"], "ok": ok, "size": result.size, "mode": result.mode}
+    except Exception as exc:  # a load test reports every failure, whatever it is
+        return {"error": repr(exc)}
+
+
+def _post_photo(url: str, tool: str, photo: bytes) -> dict:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="tool"\r\n\r\n{tool}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="load.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    return json.load(urllib.request.urlopen(request, timeout=60))
+
+
+class _HomeProbe(threading.Thread):
+    """Fetches the home page five times a second while the burst runs."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.latencies, self.errors = url + "/", [], 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            started = time.monotonic()
+            try:
+                urllib.request.urlopen(self.url, timeout=30).read()
+                self.latencies.append(time.monotonic() - started)
+            except OSError:
+                self.errors += 1
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.running = False
+        self.join()
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    if not values:
+        return float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+        if len(values) > 1
+        else values[0]
+    )
