@@ -1,4 +1,4 @@
-"""The JSON API for scripts: POST /api/jobs, GET /api/jobs/<id>."""
+"""The JSON API for scripts: create a job, read it, change its look."""
 
 from uuid import UUID
 
@@ -8,7 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from . import jobs, uploads
-from .forms import ApiUploadForm
+from .forms import ApiUploadForm, LookForm, first_error
+from .imaging.pipeline import TOOLS
 
 
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
@@ -17,12 +18,30 @@ def create_job(request: HttpRequest) -> JsonResponse:
     if refused := uploads.refusal(request):
         return JsonResponse({"error": refused.message}, status=refused.status)
     form = ApiUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        first = next(iter(form.errors.values()))[0]
-        return JsonResponse({"error": first}, status=400)
-    job = jobs.submit(form.cleaned_data["tool"], **form.job_fields())
-    status_url = request.build_absolute_uri(reverse("api-job", args=[job.id]))
-    return JsonResponse({"id": job.id, "status_url": status_url}, status=202)
+    tool = request.POST.get("tool")
+    look = LookForm(request.POST, tool=tool if tool in TOOLS else "portrait")
+    if not form.is_valid() or not look.is_valid():
+        return JsonResponse({"error": first_error(form, look)}, status=400)
+    tool = form.cleaned_data["tool"]
+    job = jobs.submit(tool, options=look.cleaned_data["options"], **form.job_fields())
+    return JsonResponse({"id": job.id, "status_url": _status_url(request, job.id)}, status=202)
+
+
+@csrf_exempt
+@require_POST
+def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """A new look for a finished job, from its stored mask (the network does not run again)."""
+    job = jobs.load(job_id)
+    if job is None:
+        return JsonResponse({"error": "No job with this id."}, status=404)
+    if not jobs.status(job).result:
+        return JsonResponse({"error": "This job has no result yet."}, status=409)
+    look = LookForm(request.POST, tool=job.tool)
+    if not look.is_valid():
+        return JsonResponse({"error": first_error(look)}, status=400)
+    revision = jobs.change_look(job, look.cleaned_data["options"])
+    body = {"id": job.id, "status_url": _status_url(request, job.id), "revision": revision}
+    return JsonResponse(body, status=202)
 
 
 @require_GET
@@ -47,6 +66,8 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             "result_url": url("result"),
             "mask_url": url("mask"),
             "error": status.error or None,
+            "options": status.options if done else None,
+            "revision": status.result.get("revision") if done else None,
             "warnings": [
                 {
                     "code": warning["code"],
@@ -57,3 +78,7 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             ],
         }
     )
+
+
+def _status_url(request: HttpRequest, job_id: str) -> str:
+    return request.build_absolute_uri(reverse("api-job", args=[job_id]))

@@ -3,9 +3,18 @@ from django.conf import settings
 
 from .imaging import decode
 from .imaging.errors import ImageError
-from .imaging.pipeline import TOOLS
+from .imaging.pipeline import FORMATS, STRENGTHS, TOOLS, Options
 
-ACCEPT = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
+ACCEPT = (
+    "image/jpeg,image/png,image/webp,image/heic,image/heif,image/tiff,image/bmp,image/gif,"
+    ".jpg,.jpeg,.png,.webp,.heic,.heif,.tif,.tiff,.bmp,.gif"
+)
+FORMAT_LABELS = {
+    "jpeg": "JPEG",
+    "webp": "WebP",
+    "png": "PNG",
+    "webp-lossless": "WebP (lossless)",
+}
 
 
 class UploadForm(forms.Form):
@@ -44,6 +53,45 @@ class UploadForm(forms.Form):
         }
 
 
+class LookForm(forms.Form):
+    """The options that change a result without a new mask. Every field is optional."""
+
+    strength = forms.FloatField(
+        required=False, min_value=STRENGTHS[0], max_value=STRENGTHS[1], label="Blur strength"
+    )
+    style = forms.ChoiceField(
+        required=False,
+        choices=[("gaussian", "Soft (Gaussian)"), ("lens", "Lens (round highlights)")],
+    )
+    background = forms.CharField(required=False, max_length=11)  # transparent|blur|colour|#rrggbb
+    colour = forms.RegexField(required=False, regex=r"^#[0-9a-fA-F]{6}$")
+    format = forms.ChoiceField(required=False, choices=list(FORMAT_LABELS.items()))
+    keep_camera_details = forms.BooleanField(required=False)
+
+    def __init__(self, *args, tool: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tool = tool
+        self.fields["format"].choices = [(f, FORMAT_LABELS[f]) for f in FORMATS[tool]]
+
+    def clean(self):
+        data = super().clean()
+        background = data.get("background") or "transparent"
+        if background == "colour":
+            background = data.get("colour") or "#ffffff"
+        chosen = Options(
+            strength=data.get("strength") or 1.0,
+            style=data.get("style") or "gaussian",
+            background=background,
+            format=data.get("format") or "",
+            keep_camera_details=bool(data.get("keep_camera_details")),
+        )
+        try:
+            self.cleaned_data["options"] = chosen.check(self.tool)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return self.cleaned_data
+
+
 class ApiUploadForm(UploadForm):
     tool = forms.ChoiceField(
         choices=[(tool, tool) for tool in TOOLS],
@@ -52,3 +100,10 @@ class ApiUploadForm(UploadForm):
             "invalid_choice": "tool must be portrait or cutout.",
         },
     )
+
+
+def first_error(*forms_: forms.Form) -> str:
+    for form in forms_:
+        for errors in form.errors.values():
+            return errors[0]
+    return ""

@@ -7,6 +7,7 @@ the job's state lives in the Celery result backend under the same id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import unicodedata
@@ -21,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .imaging.errors import ImageError
+from .imaging.pipeline import Options
 
 TOOL_SLUGS = {"portrait": "portrait", "cutout": "remove-background"}
 STAGES = {
@@ -55,6 +57,14 @@ class Job:
         return self.path("advice.json")
 
     @property
+    def result_info_path(self) -> str:
+        return self.path("result.json")
+
+    @property
+    def original_preview_path(self) -> str:
+        return self.path("original-preview.jpg")
+
+    @property
     def stem(self) -> str:
         return self.filename.rsplit(".", 1)[0][:60].strip() or "photo"
 
@@ -64,8 +74,14 @@ class Status:
     state: str  # queued | running | done | failed
     stage: str
     error: str = ""
-    result: dict = field(default_factory=dict)  # what the task returned, once done
-    warnings: list[dict] = field(default_factory=list)  # the advisor's, once done
+    # The last finished render (result.json): shown, even while a new look is made.
+    result: dict = field(default_factory=dict)
+    warnings: list[dict] = field(default_factory=list)  # the advisor's, once analysed
+    preview: dict = field(default_factory=dict)  # a new look's preview, before its full size
+
+    @property
+    def busy(self) -> bool:
+        return self.state in ("queued", "running")
 
     @property
     def finished(self) -> bool:
@@ -80,14 +96,20 @@ class Status:
         return list(STAGES.items())
 
     @property
+    def options(self) -> dict:
+        return self.result.get("options", {})
+
+    @property
     def result_format(self) -> str:
         extension = self.result.get("result", ".").rsplit(".", 1)[1]
         return {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}.get(extension, "")
 
 
-def submit(tool: str, *, data: bytes, filename: str, extension: str, options=None) -> Job:
+def submit(
+    tool: str, *, data: bytes, filename: str, extension: str, options: Options | None = None
+) -> Job:
     """Store the upload and queue its job; nothing is left behind if the queue is down."""
-    job = _create(data, tool, filename, extension, options or {})
+    job = _create(data, tool, filename, extension, asdict(options or Options()))
     try:
         enqueue(job)
     except Exception:
@@ -116,6 +138,21 @@ def enqueue(job: Job) -> None:
     from .tasks import process_job
 
     process_job.apply_async(args=[job.id], task_id=job.id, **time_limits())
+
+
+def change_look(job: Job, options: Options) -> str:
+    """Queue a re-render from the stored mask; returns the revision it will have."""
+    from .tasks import render_job
+
+    AsyncResult(job.id).forget()  # the page shows "updating" until the new look lands
+    chosen = asdict(options)
+    render_job.apply_async(args=[job.id, chosen], task_id=job.id, **time_limits())
+    return revision(chosen)
+
+
+def revision(options: dict) -> str:
+    """A short name for a set of options: the same look always gets the same files."""
+    return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def time_limits() -> dict:
@@ -150,11 +187,18 @@ def write(path: str, content: bytes) -> None:
     default_storage.save(path, ContentFile(content))
 
 
-def remove_other_results(job: Job, keep: str) -> None:
+def remove_other_renders(job: Job, keep: tuple[str, ...]) -> None:
     _, files = default_storage.listdir(f"jobs/{job.id}")
     for name in files:
-        if name.startswith("result-") and job.path(name) != keep:
+        if name.startswith(("result-", "preview-")) and job.path(name) not in keep:
             default_storage.delete(job.path(name))
+
+
+def read_json(path: str, default):
+    if not default_storage.exists(path):
+        return default
+    with default_storage.open(path) as f:
+        return json.load(f)
 
 
 def delete(job_id: str) -> None:
@@ -191,26 +235,26 @@ def purge_expired(now: datetime | None = None) -> list[str]:
 def status(job: Job) -> Status:
     result = AsyncResult(job.id)
     state = result.state
+    shown = {"result": read_json(job.result_info_path, {}), "warnings": _warnings(job)}
     if state == "PENDING":
-        return Status("queued", "queued")
+        return Status("queued", "queued", **shown)
     if state == "SUCCESS":
-        return Status("done", "saving", result=result.result or {}, warnings=_warnings(job))
+        return Status("done", "saving", **shown)
     if state in ("FAILURE", "REVOKED"):
-        return Status("failed", "", _visitor_message(result.result))
+        return Status("failed", "", _visitor_message(result.result), **shown)
     meta = result.info if isinstance(result.info, dict) else {}
     # A hard time limit kills a job well before this, so a running state this
     # old means its worker died; the job may still be redelivered and finish.
     if time.time() - meta.get("at", time.time()) > settings.JOB_STALE_SECONDS:
-        return Status("failed", "", WORKER_LOST)
-    return Status("running", meta.get("stage", "segmenting"))
+        return Status("failed", "", WORKER_LOST, **shown)
+    return Status(
+        "running", meta.get("stage", "segmenting"), preview=meta.get("preview", {}), **shown
+    )
 
 
 def _warnings(job: Job) -> list[dict]:
     """The advisor's warnings, each with the guide page that explains it."""
-    if not default_storage.exists(job.advice_path):
-        return []
-    with default_storage.open(job.advice_path) as f:
-        found = json.load(f)
+    found = read_json(job.advice_path, [])
     return [{**w, "guide_url": f"/guide/{w['section']}"} for w in found]
 
 

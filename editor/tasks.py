@@ -1,8 +1,8 @@
 import contextlib
-import hashlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict
 
@@ -17,25 +17,29 @@ from .imaging.errors import ImageError, ModelError
 
 logger = logging.getLogger(__name__)
 
+# The layers of the last few jobs this process analysed, so that changing the
+# look of a fresh result skips decoding and edge estimation. A miss (another
+# worker, a restart) rebuilds them from storage: slower, same result.
+_RECENT: OrderedDict[str, pipeline.Layers] = OrderedDict()
+_RECENT_SIZE = 2
+
 
 @shared_task(bind=True, throws=(ImageError,))
 def process_job(self, job_id: str) -> dict:
-    """Segment the photo, store its mask, render the first result. Safe to run twice."""
+    """Analyse the photo, store its mask and advice, render the first look. Safe to run twice."""
     job = _load(job_id)
     report = _reporter(self)
     report("segmenting")
     with _visitor_errors(job_id):
-        options = pipeline.Options(**job.options)
-        analysis = pipeline.analyse(
-            jobs.read(job, job.original), on_stage=report, **jobs.model_args()
-        )
-        warnings = advice.advise(analysis.photo.pixels, analysis.plain_mask, job.tool)
-        report("compositing")
-        rendered = pipeline.finish(analysis, job.tool, options)
-        report("saving")
-        jobs.write(job.mask_path, encode.mask_png(analysis.mask))
+        data = jobs.read(job, job.original)
+        analysis = pipeline.analyse(data, on_stage=report, **jobs.model_args())
+        layers = analysis.layers
+        warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
+        jobs.write(job.mask_path, encode.mask_png(layers.mask))
+        jobs.write(job.original_preview_path, pipeline.original_preview(layers))
         jobs.write(job.advice_path, json.dumps([asdict(w) for w in warnings]).encode())
-        return _store(job, rendered, options)
+        _remember(job.id, layers)
+        return _render(job, layers, pipeline.Options(**job.options), report)
 
 
 @shared_task(bind=True, throws=(ImageError,))
@@ -45,16 +49,7 @@ def render_job(self, job_id: str, options: dict) -> dict:
     report = _reporter(self)
     report("compositing")
     with _visitor_errors(job_id):
-        chosen = pipeline.Options(**options)
-        rendered = pipeline.rerender(
-            jobs.read(job, job.original),
-            jobs.read(job, job.mask_path),
-            job.tool,
-            chosen,
-            settings.MAX_MEGAPIXELS * 1_000_000,
-        )
-        report("saving")
-        return _store(job, rendered, chosen)
+        return _render(job, _layers(job), pipeline.Options(**options), report)
 
 
 @shared_task
@@ -66,6 +61,48 @@ def purge_expired_jobs() -> int:
     return len(expired)
 
 
+def _render(job: jobs.Job, layers: pipeline.Layers, options: pipeline.Options, report) -> dict:
+    """Preview first (the page shows it at once), then the full-size file."""
+    chosen = asdict(options.check(job.tool))
+    revision = jobs.revision(chosen)
+    report("compositing")
+    small = pipeline.preview(layers, job.tool, options)
+    preview_path = job.path(f"preview-{revision}.{small.extension}")
+    jobs.write(preview_path, small.image)
+    report("saving", preview={"path": preview_path, "revision": revision})
+    rendered = pipeline.finish(layers, job.tool, options)
+    result_path = job.path(f"result-{revision}.{rendered.extension}")
+    jobs.write(result_path, rendered.image)
+    info = {
+        "result": result_path,
+        "preview": preview_path,
+        "revision": revision,
+        "options": chosen,
+        "width": rendered.width,
+        "height": rendered.height,
+    }
+    jobs.write(job.result_info_path, json.dumps(info).encode())
+    jobs.remove_other_renders(job, keep=(result_path, preview_path))
+    return info
+
+
+def _layers(job: jobs.Job) -> pipeline.Layers:
+    if job.id in _RECENT:
+        _RECENT.move_to_end(job.id)
+        return _RECENT[job.id]
+    layers = pipeline.layers_from(
+        jobs.read(job, job.original), jobs.read(job, job.mask_path), settings.MAX_MEGAPIXELS * 10**6
+    )
+    _remember(job.id, layers)
+    return layers
+
+
+def _remember(job_id: str, layers: pipeline.Layers) -> None:
+    _RECENT[job_id] = layers
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+
+
 def _load(job_id: str) -> jobs.Job:
     job = jobs.load(job_id)
     if job is None:
@@ -74,26 +111,11 @@ def _load(job_id: str) -> jobs.Job:
 
 
 def _reporter(task):
-    def report(stage: str) -> None:
+    def report(stage: str, **extra) -> None:
         # "at" lets the web tell a job in progress from one whose worker died.
-        task.update_state(state="PROGRESS", meta={"stage": stage, "at": time.time()})
+        task.update_state(state="PROGRESS", meta={"stage": stage, "at": time.time(), **extra})
 
     return report
-
-
-def _store(job: jobs.Job, rendered: pipeline.Rendered, options: pipeline.Options) -> dict:
-    chosen = asdict(options)
-    revision = hashlib.sha1(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:10]
-    path = job.path(f"result-{revision}.{rendered.extension}")
-    jobs.write(path, rendered.image)
-    jobs.remove_other_results(job, keep=path)
-    return {
-        "result": path,
-        "revision": revision,
-        "options": chosen,
-        "width": rendered.width,
-        "height": rendered.height,
-    }
 
 
 @contextlib.contextmanager

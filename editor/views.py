@@ -6,10 +6,11 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import jobs, uploads
-from .forms import UploadForm
+from .forms import LookForm, UploadForm, first_error
 
 TOOL_PAGES = {
     "portrait": "editor/portrait.html",
@@ -38,17 +39,45 @@ def tool(request: HttpRequest, tool: str) -> HttpResponse:
 @require_GET
 def job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
-    return render(request, "editor/job.html", {"job": found, "status": jobs.status(found)})
+    status = jobs.status(found)
+    context = {"job": found, "status": status, "look": _look_form(found, status)}
+    return render(request, "editor/job.html", context)
 
 
 @require_GET
 def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
     found = _get_job(job_id)
     status = jobs.status(found)
-    html = render_to_string(
-        "editor/_job_status.html", {"job": found, "status": status}, request=request
+    context = {"job": found, "status": status, "look": _look_form(found, status)}
+    html = render_to_string("editor/_job_status.html", context, request=request)
+    preview = status.preview or status.result
+    return JsonResponse(
+        {
+            "status": status.state,
+            "stage": status.stage,
+            "html": html,
+            "revision": status.result.get("revision"),
+            "preview_revision": preview.get("revision"),
+            "preview_url": _file_url(found, "preview", preview.get("revision")),
+            "result_url": _file_url(found, "result", status.result.get("revision")),
+        }
     )
-    return JsonResponse({"status": status.state, "stage": status.stage, "html": html})
+
+
+@require_POST
+def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Change the look from the stored mask; scripts get JSON, forms a redirect."""
+    found = _get_job(job_id)
+    form = LookForm(request.POST, tool=found.tool)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"error": first_error(form)}, status=400)
+        return redirect("job", job_id=found.id)
+    revision = jobs.change_look(found, form.cleaned_data["options"])
+    if wants_json:
+        return JsonResponse({"revision": revision}, status=202)
+    return redirect("job", job_id=found.id)
 
 
 @require_POST
@@ -72,19 +101,37 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
         as_attachment="download" in request.GET,
         filename=f"{found.stem}-{label}.{extension}",
     )
-    response["Cache-Control"] = "private, no-cache"
+    # A ?v= URL names one revision and never changes; the mask and original never do.
+    fixed = "v" in request.GET or name in ("original", "mask")
+    response["Cache-Control"] = "private, max-age=3600" if fixed else "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
 def _file_path(found: jobs.Job, name: str) -> str | None:
-    if name == "original":
-        return found.original
+    if name == "original":  # what browsers can show: an upright JPEG, HEIC or not
+        preview = found.original_preview_path
+        return preview if default_storage.exists(preview) else found.original
     if name == "mask":
         return found.mask_path
-    if name == "result":
-        return jobs.status(found).result.get("result")
+    if name in ("result", "preview"):
+        status = jobs.status(found)
+        if name == "preview" and status.preview:
+            return status.preview["path"]
+        return status.result.get(name)
     return None
+
+
+def _file_url(found: jobs.Job, name: str, revision: str | None) -> str | None:
+    return f"{reverse('job-file', args=[found.id, name])}?v={revision}" if revision else None
+
+
+def _look_form(found: jobs.Job, status: jobs.Status) -> LookForm:
+    options = dict(status.options)
+    background = options.get("background", "transparent")
+    if background.startswith("#"):
+        options.update(background="colour", colour=background)
+    return LookForm(initial=options, tool=found.tool)
 
 
 def _get_job(job_id: UUID) -> jobs.Job:

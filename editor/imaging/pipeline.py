@@ -1,27 +1,32 @@
 """From uploaded bytes to finished files, shared by the worker and the CLI.
 
-A job runs in two halves. `analyse` is the slow half: decode and segment,
-once per photo. `compose` + `encode_result` is the fast half, run again from
-the stored mask whenever the visitor changes the look.
+A job runs in two halves. `analyse` is the slow half, once per photo: decode,
+segment, refine the mask at full resolution, estimate the subject's own edge
+colours. `compose` + `encode_result` is the fast half, run again from those
+layers whenever the visitor changes the look.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from . import decode, effects, encode, segment
+from . import decode, effects, encode, foreground, refine, segment
 from .errors import ImageError
 
 TOOLS = ("portrait", "cutout")
-STYLES = ("gaussian", "lens")
+STYLES = effects.STYLES
 FORMATS = {"portrait": ("jpeg", "webp"), "cutout": ("png", "webp-lossless")}
 STRENGTHS = (0.25, 3.0)  # multiples of the default blur
+PREVIEW_SIDE = 1600  # what the job page shows: enough for any screen, quick to make
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class Options:
     """How the result should look; everything here can change without a new mask."""
 
     strength: float = 1.0  # multiple of effects.DEFAULT_STRENGTH
-    style: str = "gaussian"
+    style: str = "gaussian"  # or "lens"
     background: str = "transparent"  # cutout only: transparent, blur, or a #rrggbb colour
     format: str = ""  # "" means the tool's first format
     keep_camera_details: bool = False  # EXIF without location; off by default
@@ -37,11 +42,43 @@ class Options:
     def output_format(self, tool: str) -> str:
         return self.format or FORMATS[tool][0]
 
+    def check(self, tool: str) -> Options:
+        """Raise ValueError on options this tool cannot honour."""
+        low, high = STRENGTHS
+        if not low <= self.strength <= high:
+            raise ValueError(f"strength must be between {low} and {high}")
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}")
+        if self.background not in ("transparent", "blur") and not COLOUR.match(self.background):
+            raise ValueError("background must be transparent, blur or a colour like #ffffff")
+        if self.format and self.format not in FORMATS[tool]:
+            raise ValueError(f"format must be one of {', '.join(FORMATS[tool])}")
+        return self
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Everything a render needs; nothing here depends on the options."""
+
+    photo: decode.Photo
+    mask: np.ndarray  # H×W float32 in 0..1, refined at full resolution
+    fg: np.ndarray  # H×W×3 uint8: the subject's own colour, edges included
+
+    def shrunk(self, side: int) -> Layers:
+        """A copy whose longer side is at most `side` pixels, for previews."""
+        height, width = self.mask.shape
+        scale = side / max(height, width)
+        if scale >= 1:
+            return self
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = lambda a: cv2.resize(a, size, interpolation=cv2.INTER_AREA)  # noqa: E731
+        photo = dataclasses.replace(self.photo, pixels=small(self.photo.pixels))
+        return Layers(photo, small(self.mask), small(self.fg))
+
 
 @dataclass(frozen=True)
 class Analysis:
-    photo: decode.Photo
-    mask: np.ndarray  # H×W float32 in 0..1, full resolution: what the effects use
+    layers: Layers
     plain_mask: np.ndarray  # the network's mask scaled up as it is: what the advisor reads
 
 
@@ -64,18 +101,31 @@ def analyse(
 ) -> Analysis:
     photo = decode.decode(data, max_pixels)
     on_stage("segmenting")
-    mask = segment.predict(photo.pixels, segment.session(model_path, model_sha256))
-    return Analysis(photo, mask, mask)
+    soft = segment.saliency(photo.pixels, segment.session(model_path, model_sha256))
+    mask = refine.refine(photo.pixels, soft)
+    fg = foreground.estimate(photo.pixels, mask)
+    return Analysis(Layers(photo, mask, fg), segment.upscale(soft, photo.pixels.shape))
 
 
-def compose(rgb: np.ndarray, mask: np.ndarray, tool: str, options: Options) -> np.ndarray:
+def layers_from(data: bytes, mask_png: bytes, max_pixels: int) -> Layers:
+    """Rebuild the layers from the stored original and mask, without the network."""
+    photo = decode.decode(data, max_pixels)
+    mask = read_mask(mask_png, photo.pixels.shape)
+    return Layers(photo, mask, foreground.estimate(photo.pixels, mask))
+
+
+def compose(layers: Layers, tool: str, options: Options) -> np.ndarray:
     """The result's pixels: RGB for a portrait, RGBA (or RGB on a background) for a cutout."""
+    rgb, mask, fg = layers.photo.pixels, layers.mask, layers.fg
     strength = effects.DEFAULT_STRENGTH * options.strength
-    if tool == "portrait":
-        return effects.portrait(rgb, mask, strength=strength)
+    if tool == "portrait" or options.background == "blur":
+        return effects.portrait(rgb, mask, strength, options.style, fg=fg)
     if tool != "cutout":
         raise ValueError(f"unknown tool {tool!r}")
-    return effects.cutout(rgb, mask)
+    if options.background == "transparent":
+        return effects.cutout(fg, mask)
+    colour = tuple(int(options.background[i : i + 2], 16) for i in (1, 3, 5))
+    return effects.on_colour(fg, mask, colour)
 
 
 def encode_result(pixels: np.ndarray, photo: decode.Photo, tool: str, options: Options) -> Rendered:
@@ -84,6 +134,24 @@ def encode_result(pixels: np.ndarray, photo: decode.Photo, tool: str, options: O
     image = encode.save(pixels, fmt, icc_profile=photo.icc_profile, exif=exif)
     height, width = pixels.shape[:2]
     return Rendered(image, encode.extension(fmt), width, height)
+
+
+def finish(layers: Layers, tool: str, options: Options) -> Rendered:
+    return encode_result(compose(layers, tool, options), layers.photo, tool, options)
+
+
+def preview(layers: Layers, tool: str, options: Options) -> Rendered:
+    """A screen-sized version of the result, shown while the full size is made."""
+    small = layers.shrunk(PREVIEW_SIDE)
+    pixels = compose(small, tool, options)
+    fmt = "png" if pixels.ndim == 3 and pixels.shape[2] == 4 else "jpeg"
+    return encode_result(pixels, small.photo, tool, dataclasses.replace(options, format=fmt))
+
+
+def original_preview(layers: Layers) -> bytes:
+    """The upright photo as a screen-sized JPEG: browsers cannot show HEIC or TIFF."""
+    small = layers.shrunk(PREVIEW_SIDE).photo
+    return encode.save(small.pixels, "jpeg", icc_profile=small.icc_profile)
 
 
 def render(
@@ -97,20 +165,8 @@ def render(
     """The whole job in one call (the CLI's path): analyse, compose, encode."""
     analysis = analyse(data, on_stage=on_stage, **model)
     on_stage("compositing")
-    rendered = finish(analysis, tool, options)
-    return dataclasses.replace(rendered, mask=encode.mask_png(analysis.mask))
-
-
-def finish(analysis: Analysis, tool: str, options: Options) -> Rendered:
-    pixels = compose(analysis.photo.pixels, analysis.mask, tool, options)
-    return encode_result(pixels, analysis.photo, tool, options)
-
-
-def rerender(data: bytes, mask_png: bytes, tool: str, options: Options, max_pixels: int):
-    """A new look from the stored original and mask, without running the network."""
-    photo = decode.decode(data, max_pixels)
-    mask = read_mask(mask_png, photo.pixels.shape)
-    return finish(Analysis(photo, mask, mask), tool, options)
+    rendered = finish(analysis.layers, tool, options)
+    return dataclasses.replace(rendered, mask=encode.mask_png(analysis.layers.mask))
 
 
 def read_mask(mask_png: bytes, shape: tuple[int, ...]) -> np.ndarray:

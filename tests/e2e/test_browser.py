@@ -93,3 +93,23 @@ def test_a_visitor_is_warned_when_the_photo_has_two_subjects(page, live_server, 
     warning.get_by_role("link").click()
     page.wait_for_url("**/guide/when-it-looks-fake/#several-subjects")
     expect(page.locator("#several-subjects")).to_be_visible()
+
+
+def test_a_visitor_changes_the_look_without_a_reload(
+    page, live_server, celery_worker, photo_file, tmp_path
+):
+    navigations = _make(
+        page, live_server, photo_file, "Background remover", "Remove the background"
+    )
+    download = page.get_by_role("link", name="Download PNG")
+    expect(download).to_be_visible(timeout=60_000)
+    before = page.get_attribute("img[data-role=result]", "src")
+
+    page.get_by_label("The original, blurred").check()
+    expect(page.locator("img[data-role=result]")).not_to_have_attribute("src", before)
+    expect(page.locator("[data-role=updating]")).to_be_hidden(timeout=30_000)
+    page.get_by_label("File type").select_option("webp-lossless")
+    expect(page.get_by_role("link", name="Download WebP")).to_be_visible(timeout=30_000)
+    assert navigations == []
+    result = _download(page, "Download WebP", tmp_path)
+    assert (result.format, result.mode, result.size) == ("WEBP", "RGB", (448, 512))

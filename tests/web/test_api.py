@@ -22,6 +22,8 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
     done = wait_for(client, body["status_url"])
     warnings = done.pop("warnings")
     assert all(set(w) == {"code", "message", "guide_url"} for w in warnings)
+    assert done.pop("options")["background"] == "transparent"
+    assert len(done.pop("revision")) == 10
     assert done == {
         "id": body["id"],
         "tool": "cutout",
