@@ -17,7 +17,7 @@ import onnxruntime as ort
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data
 
-from editor.imaging import effects, segment
+from editor.imaging import effects, foreground, refine, segment
 
 WIDTH = 900  # the guide's column is narrower; this keeps figures sharp on dense screens
 GAP = 6
@@ -35,9 +35,9 @@ class Maker:
 
     def mask(self, rgb: np.ndarray, key: str | None = None) -> np.ndarray:
         if key is None:
-            return segment.predict(rgb, self.model)
+            return refine.refine(rgb, segment.saliency(rgb, self.model))
         if key not in self._masks:
-            self._masks[key] = segment.predict(rgb, self.model)
+            self._masks[key] = refine.refine(rgb, segment.saliency(rgb, self.model))
         return self._masks[key]
 
     def three(self, rgb: np.ndarray, key: str | None = None) -> list[Panel]:
@@ -89,15 +89,6 @@ def checker(rgba: np.ndarray, square: int = 16) -> np.ndarray:
     return paste(rgba[..., :3], rgba[..., 3] / 255.0, board.astype(np.float32))
 
 
-def disc_blur(rgb: np.ndarray, radius: int) -> np.ndarray:
-    """A flat disc kernel, roughly how a lens renders a point out of focus (comparison only)."""
-    kernel = np.zeros((2 * radius + 1,) * 2, np.float32)
-    cv2.circle(kernel, (radius, radius), radius, 1.0, -1, lineType=cv2.LINE_AA)
-    linear = (rgb.astype(np.float32) / 255.0) ** 2.2  # highlights spread as light does
-    blurred = cv2.filter2D(linear, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
-    return np.clip(blurred ** (1 / 2.2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
 def crop(panels: list[Panel], top: int, left: int, size: int) -> list[Panel]:
     """The same square taken out of every panel, to look closely at an edge."""
     return [(label, pixels[top : top + size, left : left + size]) for label, pixels in panels]
@@ -122,7 +113,13 @@ def blend_steps(m: Maker) -> Rows:
 def astronaut_cutout(m: Maker) -> Rows:
     rgb = photo("astronaut")
     mask = m.mask(rgb, "astronaut")
-    return [[("Photo", rgb), ("Mask", gray(mask)), ("Cutout", checker(effects.cutout(rgb, mask)))]]
+    return [
+        [
+            ("Photo", rgb),
+            ("Mask", gray(mask)),
+            ("Cutout", checker(effects.cutout(foreground.estimate(rgb, mask), mask))),
+        ]
+    ]
 
 
 def held_object(m: Maker) -> Rows:
@@ -166,9 +163,9 @@ def point_lights_good(m: Maker) -> Rows:
 def point_lights_bad(m: Maker) -> Rows:
     rgb = photo("rocket")
     mask = m.mask(rgb, "rocket")
-    lens = paste(rgb, mask, disc_blur(rgb, round(effects.blur_sigma(rgb.shape) * 1.6)))
-    panels = [("Photo", rgb), ("Portrait mode", effects.portrait(rgb, mask))]
-    return [crop([*panels, ("Disc blur, for comparison", lens)], 247, 60, 180)]
+    panels = [("Photo", rgb), ("Soft blur", effects.portrait(rgb, mask))]
+    lens = effects.portrait(rgb, mask, style="lens")
+    return [crop([*panels, ("Lens style", lens)], 247, 60, 180)]
 
 
 def sharp_source_bad(m: Maker) -> Rows:
