@@ -8,7 +8,7 @@ PORT ?= 8000
 REDIS_PORT ?= 6379
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install models browser lint format clean loadtest quality
+.PHONY: run test install models browser lint format clean loadtest bench quality
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,21 +42,31 @@ run: models
 
 redis_line = echo "redis: redis-server --port $(1) --bind 127.0.0.1 --save '' --appendonly no"
 
-# A burst of 100 uploads from 20 clients against the whole stack (web, worker,
-# Redis) started here on port $(LOAD_PORT) with production settings and the
-# upload rate limit off; it is stopped again afterwards.
-LOAD_PORT ?= 8100
-LOAD_REDIS_PORT ?= 6390
-loadtest: export DEBUG = 0
-loadtest: export SECRET_KEY ?= loadtest-only-$(shell date +%s)-not-a-secret
-loadtest: models
+# `make loadtest` and `make bench` run against the whole stack (web, worker,
+# Redis) started here on port $(STACK_PORT) with production settings and the
+# upload rate limit off, and stopped again afterwards.
+STACK_PORT ?= 8100
+STACK_REDIS_PORT ?= 6390
+define with_stack
 	$(PY) manage.py collectstatic --noinput -v0
-	@mkdir -p .run && cp Procfile .run/Procfile.load && $(call redis_line,$(LOAD_REDIS_PORT)) >> .run/Procfile.load
-	@UPLOAD_RATE_LIMIT=0 BIND_ADDRESS=127.0.0.1 MEDIA_ROOT=$(CURDIR)/.run/load-media \
-	REDIS_URL=redis://127.0.0.1:$(LOAD_REDIS_PORT)/0 \
-		$(VENV)/bin/honcho --app-root . -f .run/Procfile.load start -p $(LOAD_PORT) > .run/loadtest-site.log 2>&1 & \
+	@mkdir -p .run && cp Procfile .run/Procfile.stack && $(call redis_line,$(STACK_REDIS_PORT)) >> .run/Procfile.stack
+	@UPLOAD_RATE_LIMIT=0 BIND_ADDRESS=127.0.0.1 MEDIA_ROOT=$(CURDIR)/.run/stack-media \
+	REDIS_URL=redis://127.0.0.1:$(STACK_REDIS_PORT)/0 \
+		$(VENV)/bin/honcho --app-root . -f .run/Procfile.stack start -p $(STACK_PORT) > .run/stack.log 2>&1 & \
 	site=$$!; trap 'kill $$site; wait $$site' EXIT; \
-	$(PY) manage.py loadtest --url http://127.0.0.1:$(LOAD_PORT) --wait 90
+	$(PY) manage.py $(1) --url http://127.0.0.1:$(STACK_PORT) --wait 90
+endef
+
+loadtest bench: export DEBUG = 0
+loadtest bench: export SECRET_KEY ?= stack-only-$(shell date +%s)-not-a-secret
+
+# 100 uploads from 20 clients; every result checked; the home page timed meanwhile.
+loadtest: models
+	$(call with_stack,loadtest)
+
+# Seconds from changing the look of a 12 MP result to the new picture on screen.
+bench: models
+	$(call with_stack,bench)
 
 test: models browser
 	$(PY) -m pytest
