@@ -24,12 +24,15 @@ def envbool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def envint(name: str, default: int) -> int:
+def envint(name: str, default: int, minimum: int = 0) -> int:
     value = os.environ.get(name) or str(default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "editor.middleware.content_security_policy",
     "editor.middleware.service_unavailable",
+    "editor.uploads.guard",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -83,7 +87,7 @@ CONTENT_SECURITY_POLICY = (
 )
 # Uploads per client and window; 0 turns the limit off (e.g. for a load test).
 UPLOAD_RATE_LIMIT = envint("UPLOAD_RATE_LIMIT", 30)
-UPLOAD_RATE_WINDOW = envint("UPLOAD_RATE_WINDOW", 600)
+UPLOAD_RATE_WINDOW = envint("UPLOAD_RATE_WINDOW", 600, minimum=1)
 # Which request header holds the client's address: REMOTE_ADDR, or e.g.
 # HTTP_X_FORWARDED_FOR when a proxy you trust sets it.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
@@ -138,13 +142,13 @@ STORAGES = {
 }
 
 # Photo limits, checked from the header before any pixel is decoded.
-MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
-MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40)
+MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20, minimum=1)
+MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Uploads and results are deleted this long after the upload (and the pages say so).
-JOB_RETENTION_SECONDS = envint("JOB_RETENTION_SECONDS", 3600)
+JOB_RETENTION_SECONDS = envint("JOB_RETENTION_SECONDS", 3600, minimum=1)
 
 # Segmentation weights: the manifest names each file and its checksum.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", BASE_DIR / "models"))
@@ -175,12 +179,15 @@ CELERY_RESULT_BACKEND = f"editor.backends:PollingRedisBackend+{REDIS_URL}"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SOFT_TIME_LIMIT = envint("JOB_SOFT_TIME_LIMIT", 60)
-CELERY_TASK_TIME_LIMIT = envint("JOB_TIME_LIMIT", 90)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("JOB_SOFT_TIME_LIMIT", 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = envint("JOB_TIME_LIMIT", 90, minimum=1)
 CELERY_RESULT_EXPIRES = JOB_RETENTION_SECONDS
 # A job still "running" after this long lost its worker (the hard limit would
 # have stopped it): the page offers a retry instead of waiting forever.
-JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
+# A job still queued after this long was lost (say, a Redis without persistence
+# restarted): the page offers a retry. Long, because a busy queue is not a lost one.
+JOB_QUEUED_STALE_SECONDS = envint("JOB_QUEUED_STALE_SECONDS", 1800, minimum=1)
 # A photo is one long job: take one at a time, and acknowledge only when it is
 # done so that a worker killed mid-job hands it to the next worker.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -205,7 +212,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-jobs": {
         "task": "editor.tasks.purge_expired_jobs",
-        "schedule": envint("PURGE_INTERVAL_SECONDS", 300),
+        "schedule": envint("PURGE_INTERVAL_SECONDS", 300, minimum=1),
     },
 }
 

@@ -15,8 +15,6 @@ from .imaging.pipeline import TOOLS
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
 @require_POST
 def create_job(request: HttpRequest) -> JsonResponse:
-    if refused := uploads.refusal(request):
-        return JsonResponse({"error": refused.message}, status=refused.status)
     form = ApiUploadForm(request.POST, request.FILES)
     tool = request.POST.get("tool")
     look = LookForm(request.POST, tool=tool if tool in TOOLS else "portrait")
@@ -25,6 +23,13 @@ def create_job(request: HttpRequest) -> JsonResponse:
     tool = form.cleaned_data["tool"]
     job = jobs.submit(tool, options=look.cleaned_data["options"], **form.job_fields())
     return JsonResponse({"id": job.id, "status_url": _status_url(request, job.id)}, status=202)
+
+
+def _refuse_upload(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
+    return JsonResponse({"error": refused.message}, status=refused.status)
+
+
+create_job.refuse = _refuse_upload  # run by uploads.guard before the body is read
 
 
 @csrf_exempt

@@ -7,8 +7,12 @@ the job's state lives in the Celery result backend under the same id.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import logging
+import os
 import time
 import unicodedata
 import uuid
@@ -20,9 +24,12 @@ from celery.result import AsyncResult
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from redis import Redis
 
 from .imaging.errors import ImageError
 from .imaging.pipeline import Options
+
+logger = logging.getLogger(__name__)
 
 TOOL_SLUGS = {"portrait": "portrait", "cutout": "remove-background"}
 STAGES = {
@@ -34,6 +41,11 @@ STAGES = {
 GENERIC_ERROR = "Something went wrong on our side while processing this photo. Please try again."
 TOO_SLOW = "Processing this photo took too long. A smaller or tighter-cropped photo will be faster."
 WORKER_LOST = "The worker handling this photo stopped before it finished. Please try again."
+CRASHED = (
+    "This photo stopped our worker twice, so we gave up on it. "
+    "A smaller, re-exported or differently cropped version may work."
+)
+LOST = "This photo has waited far too long and was probably lost from the queue. Please try again."
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,7 @@ def enqueue(job: Job) -> None:
     from .tasks import process_job
 
     process_job.apply_async(args=[job.id], task_id=job.id, **time_limits())
+    _redis().set(_queued_key(job.id), time.time(), ex=settings.JOB_RETENTION_SECONDS)
 
 
 def change_look(job: Job, options: Options) -> str:
@@ -165,15 +178,34 @@ def time_limits() -> dict:
 
 def retry(job: Job) -> None:
     AsyncResult(job.id).forget()  # start from a clean state
+    _redis().delete(_attempts_key(job.id, "process"))
     enqueue(job)
 
 
+def count_attempt(job_id: str, kind: str) -> int:
+    """How many times this job (or this look of it) has been started, this one included.
+
+    A photo that kills its worker outright is handed back to the queue each
+    time; counting the starts is what stops it from looping until it expires.
+    """
+    key = _attempts_key(job_id, kind)
+    started = _redis().incr(key)
+    _redis().expire(key, settings.JOB_RETENTION_SECONDS)
+    return started
+
+
+def _attempts_key(job_id: str, kind: str) -> str:
+    return f"softfocus:attempts:{job_id}:{kind}"
+
+
+@functools.cache
+def _redis() -> Redis:
+    return Redis.from_url(settings.REDIS_URL)
+
+
 def load(job_id: uuid.UUID | str) -> Job | None:
-    path = f"jobs/{job_id}/meta.json"
-    if not default_storage.exists(path):
-        return None
-    with default_storage.open(path) as f:
-        return Job(**json.load(f))
+    found = read_json(f"jobs/{job_id}/meta.json", None)
+    return Job(**found) if found else None
 
 
 def read(job: Job, path: str) -> bytes:
@@ -182,23 +214,53 @@ def read(job: Job, path: str) -> bytes:
 
 
 def write(path: str, content: bytes) -> None:
-    """Replace a stored file; running a job twice leaves the same files."""
-    default_storage.delete(path)
-    default_storage.save(path, ContentFile(content))
+    """Replace a stored file at once: a reader sees the old file or the new one, never neither.
+
+    On a local or shared disk the new file is written beside the old one and
+    renamed over it; object stores (S3 and the like) replace objects whole.
+    """
+    try:
+        target = default_storage.path(path)
+    except NotImplementedError:
+        default_storage.delete(path)
+        default_storage.save(path, ContentFile(content))
+        return
+    partial = default_storage.save(f"{path}.{uuid.uuid4().hex}.part", ContentFile(content))
+    os.replace(default_storage.path(partial), target)
 
 
 def remove_other_renders(job: Job, keep: tuple[str, ...]) -> None:
+    """Delete earlier looks' files, but not fresh ones: another worker may be
+    rendering a newer look of this job right now, and its files must survive."""
     _, files = default_storage.listdir(f"jobs/{job.id}")
+    settled = datetime.now(UTC) - timedelta(seconds=30)
     for name in files:
-        if name.startswith(("result-", "preview-")) and job.path(name) not in keep:
-            default_storage.delete(job.path(name))
+        path = job.path(name)
+        if not name.startswith(("result-", "preview-")) or name.endswith(".part") or path in keep:
+            continue
+        with contextlib.suppress(FileNotFoundError):  # another worker got there first
+            if default_storage.get_modified_time(path) < settled:
+                default_storage.delete(path)
 
 
 def read_json(path: str, default):
-    if not default_storage.exists(path):
+    """A small JSON file, or `default` when it is missing (expired, or being deleted)."""
+    try:
+        with default_storage.open(path) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
         return default
-    with default_storage.open(path) as f:
-        return json.load(f)
+
+
+def revision_file(job: Job, kind: str, revision: str) -> str | None:
+    """The stored `result-<revision>.*` or `preview-<revision>.*`, if it still exists."""
+    try:
+        _, files = default_storage.listdir(f"jobs/{job.id}")
+    except FileNotFoundError:
+        return None
+    prefix = f"{kind}-{revision}."
+    found = [name for name in files if name.startswith(prefix) and not name.endswith(".part")]
+    return job.path(found[0]) if found else None
 
 
 def delete(job_id: str) -> None:
@@ -220,16 +282,23 @@ def purge_expired(now: datetime | None = None) -> list[str]:
     folders, _ = default_storage.listdir("jobs")
     expired = []
     for job_id in folders:
-        _, files = default_storage.listdir(f"jobs/{job_id}")
-        # meta.json is written once, at upload. A folder without it is an
-        # upload that never completed: its newest file dates it.
-        dated = ["meta.json"] if "meta.json" in files else files
-        stamps = [default_storage.get_modified_time(f"jobs/{job_id}/{name}") for name in dated]
-        if not stamps or max(stamps) < cutoff:
-            delete(job_id)
-            AsyncResult(job_id).forget()
-            expired.append(job_id)
+        try:
+            if _uploaded(job_id) < cutoff:
+                delete(job_id)
+                AsyncResult(job_id).forget()
+                expired.append(job_id)
+        except OSError:  # a worker was writing into it: the next round deletes it
+            logger.warning("could not purge job %s yet", job_id, exc_info=True)
     return expired
+
+
+def _uploaded(job_id: str) -> datetime:
+    """meta.json is written once, at upload. A folder without it is an upload that
+    never completed: its newest file dates it."""
+    _, files = default_storage.listdir(f"jobs/{job_id}")
+    dated = ["meta.json"] if "meta.json" in files else files
+    stamps = [default_storage.get_modified_time(f"jobs/{job_id}/{name}") for name in dated]
+    return max(stamps, default=datetime.min.replace(tzinfo=UTC))
 
 
 def status(job: Job) -> Status:
@@ -237,6 +306,9 @@ def status(job: Job) -> Status:
     state = result.state
     shown = {"result": read_json(job.result_info_path, {}), "warnings": _warnings(job)}
     if state == "PENDING":
+        # Queued for ever: its message was lost (a Redis without persistence restarted).
+        if not shown["result"] and _waiting(job) > settings.JOB_QUEUED_STALE_SECONDS:
+            return Status("failed", "", LOST, **shown)
         return Status("queued", "queued", **shown)
     if state == "SUCCESS":
         return Status("done", "saving", **shown)
@@ -250,6 +322,18 @@ def status(job: Job) -> Status:
     return Status(
         "running", meta.get("stage", "segmenting"), preview=meta.get("preview", {}), **shown
     )
+
+
+def _queued_key(job_id: str) -> str:
+    return f"softfocus:queued:{job_id}"
+
+
+def _waiting(job: Job) -> float:
+    """Seconds since the job was last queued; since its upload if Redis forgot that too."""
+    queued = _redis().get(_queued_key(job.id))
+    if queued is None:
+        return (datetime.now(UTC) - datetime.fromisoformat(job.created)).total_seconds()
+    return time.time() - float(queued)
 
 
 def _warnings(job: Job) -> list[dict]:

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 # look of a fresh result skips decoding and edge estimation. A miss (another
 # worker, a restart) rebuilds them from storage: slower, same result.
 _RECENT: OrderedDict[str, pipeline.Layers] = OrderedDict()
-_RECENT_SIZE = 2
+_RECENT_SIZE = 1  # a 40 MP photo's layers take about 400 MB
+MAX_ATTEMPTS = 2  # starts of one job before a worker-killing photo is given up
 
 
 @shared_task(bind=True, throws=(ImageError,))
@@ -31,6 +32,7 @@ def process_job(self, job_id: str) -> dict:
     report = _reporter(self)
     report("segmenting")
     with _visitor_errors(job_id):
+        _give_up_after_crashes(job_id, "process")
         data = jobs.read(job, job.original)
         analysis = pipeline.analyse(data, on_stage=report, **jobs.model_args())
         layers = analysis.layers
@@ -49,6 +51,7 @@ def render_job(self, job_id: str, options: dict) -> dict:
     report = _reporter(self)
     report("compositing")
     with _visitor_errors(job_id):
+        _give_up_after_crashes(job_id, jobs.revision(options))
         return _render(job, _layers(job), pipeline.Options(**options), report)
 
 
@@ -84,6 +87,11 @@ def _render(job: jobs.Job, layers: pipeline.Layers, options: pipeline.Options, r
     jobs.write(job.result_info_path, json.dumps(info).encode())
     jobs.remove_other_renders(job, keep=(result_path, preview_path))
     return info
+
+
+def _give_up_after_crashes(job_id: str, kind: str) -> None:
+    if jobs.count_attempt(job_id, kind) > MAX_ATTEMPTS:
+        raise ImageError(jobs.CRASHED)
 
 
 def _layers(job: jobs.Job) -> pipeline.Layers:

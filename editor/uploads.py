@@ -1,14 +1,17 @@
 """Checks that refuse an upload before its body is read: size and rate.
 
-The rate limit is a fixed-window counter per client, kept in the Redis cache.
+`guard` runs them ahead of the CSRF check, which would otherwise read (and
+store) the whole body first. The rate limit is a fixed-window counter per
+client, kept in the Redis cache.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from .middleware import UNREACHABLE
 
@@ -17,7 +20,9 @@ logger = logging.getLogger(__name__)
 
 def client_key(request: HttpRequest) -> str:
     value = request.META.get(settings.CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR", "")
-    return value.split(",")[0].strip()  # X-Forwarded-For: the client is the first hop
+    # X-Forwarded-For: only the last hop was written by our own proxy; the
+    # entries before it are whatever the client chose to send.
+    return value.split(",")[-1].strip()
 
 
 def upload_allowed(request: HttpRequest) -> bool:
@@ -42,7 +47,10 @@ class Refusal:
 
 def refusal(request: HttpRequest) -> Refusal | None:
     """Why this upload must be turned away, judged from its headers alone."""
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
     slack = 64 * 1024  # the multipart envelope around the file
     if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + slack:
         return Refusal(
@@ -58,3 +66,21 @@ def refusal(request: HttpRequest) -> Refusal | None:
             "which is our limit. Please wait a few minutes and try again.",
         )
     return None
+
+
+def guard(get_response: Callable) -> Callable:
+    """Middleware: a view marked with a `refuse` responder gets oversize or
+    too-frequent uploads turned away before any middleware reads the body."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        return get_response(request)
+
+    def process_view(request, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        respond = getattr(view_func, "refuse", None)
+        if request.method != "POST" or respond is None:
+            return None
+        refused = refusal(request)
+        return respond(request, refused, **view_kwargs) if refused else None
+
+    middleware.process_view = process_view
+    return middleware

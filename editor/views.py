@@ -26,14 +26,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tool(request: HttpRequest, tool: str) -> HttpResponse:
     posted = request.method == "POST"
-    if posted and (refused := uploads.refusal(request)):
-        context = {"form": UploadForm(), "refusal": refused.message}
-        return render(request, TOOL_PAGES[tool], context, status=refused.status)
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
     if posted and form.is_valid():
         job = jobs.submit(tool, **form.job_fields())
         return redirect("job", job_id=job.id)
     return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
+
+
+def _refuse_upload(request: HttpRequest, refused: uploads.Refusal, tool: str) -> HttpResponse:
+    context = {"form": UploadForm(), "refusal": refused.message}
+    return render(request, TOOL_PAGES[tool], context, status=refused.status)
+
+
+tool.refuse = _refuse_upload  # run by uploads.guard before the body is read
 
 
 @require_GET
@@ -70,14 +75,18 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
     form = LookForm(request.POST, tool=found.tool)
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if not form.is_valid():
-        if wants_json:
-            return JsonResponse({"error": first_error(form)}, status=400)
+    if not jobs.status(found).result:  # nothing to change yet: the first look is on its way
+        refused = ("No result yet.", 409)
+    elif not form.is_valid():
+        refused = (first_error(form), 400)
+    else:
+        revision = jobs.change_look(found, form.cleaned_data["options"])
+        refused = None
+    if not wants_json:
         return redirect("job", job_id=found.id)
-    revision = jobs.change_look(found, form.cleaned_data["options"])
-    if wants_json:
-        return JsonResponse({"revision": revision}, status=202)
-    return redirect("job", job_id=found.id)
+    if refused:
+        return JsonResponse({"error": refused[0]}, status=refused[1])
+    return JsonResponse({"revision": revision}, status=202)
 
 
 @require_POST
@@ -91,35 +100,39 @@ def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @require_GET
 def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     found = _get_job(job_id)
-    path = _file_path(found, name)
-    if path is None or not default_storage.exists(path):
+    revision = request.GET.get("v", "")
+    path = _file_path(found, name, revision)
+    try:
+        stored = default_storage.open(path) if path else None
+    except FileNotFoundError:
+        stored = None  # deleted a moment ago: expired, or replaced by a new look
+    if stored is None:
         raise Http404("Not ready")
     extension = path.rsplit(".", 1)[1]
     label = jobs.TOOL_SLUGS[found.tool] if name == "result" else name
     response = FileResponse(
-        default_storage.open(path),
+        stored,
         as_attachment="download" in request.GET,
         filename=f"{found.stem}-{label}.{extension}",
     )
-    # A ?v= URL names one revision and never changes; the mask and original never do.
-    fixed = "v" in request.GET or name in ("original", "mask")
+    # A ?v= file belongs to one revision and never changes; nor do the mask and original.
+    fixed = bool(revision) or name in ("original", "mask")
     response["Cache-Control"] = "private, max-age=3600" if fixed else "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
-def _file_path(found: jobs.Job, name: str) -> str | None:
+def _file_path(found: jobs.Job, name: str, revision: str) -> str | None:
     if name == "original":  # what browsers can show: an upright JPEG, HEIC or not
         preview = found.original_preview_path
         return preview if default_storage.exists(preview) else found.original
     if name == "mask":
         return found.mask_path
-    if name in ("result", "preview"):
-        status = jobs.status(found)
-        if name == "preview" and status.preview:
-            return status.preview["path"]
-        return status.result.get(name)
-    return None
+    if name not in ("result", "preview"):
+        return None
+    if revision:
+        return jobs.revision_file(found, name, revision) if revision.isalnum() else None
+    return jobs.status(found).result.get(name)
 
 
 def _file_url(found: jobs.Job, name: str, revision: str | None) -> str | None:

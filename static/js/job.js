@@ -10,6 +10,7 @@
   document.documentElement.classList.add("js");
   var statusUrl = box.getAttribute("data-status-url");
   var wanted = null; // the revision the look form asked for, until it lands
+  var waitedSince = 0;
   var delay = 700;
   var timer = null;
 
@@ -31,10 +32,12 @@
   function poll() {
     fetch(statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (response) {
+        if (response.status === 404) return null; // the job has expired: nothing more to wait for
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
       .then(function (data) {
+        if (!data) return;
         delay = 700;
         if (wanted) return followLook(data);
         if (data.status !== box.getAttribute("data-state") || data.stage !== box.getAttribute("data-stage")) {
@@ -53,7 +56,11 @@
     if (image && data.preview_revision === wanted && data.preview_url && image.getAttribute("src") !== data.preview_url) {
       image.setAttribute("src", data.preview_url);
     }
-    if (data.status === "failed" || (data.status === "done" && data.revision === wanted)) {
+    var landed = data.status === "done" && data.revision === wanted;
+    // Another tab or an answer out of order may have settled on another look:
+    // after a while, show whatever is there now.
+    var overtaken = data.status === "done" && Date.now() - waitedSince > 20000;
+    if (data.status === "failed" || landed || overtaken) {
       wanted = null;
       show(data);
       return;
@@ -69,6 +76,7 @@
       .then(function (data) {
         if (!data.revision) throw new Error(data.error || "refused");
         wanted = data.revision;
+        waitedSince = Date.now();
         schedule(100);
       })
       .catch(function () { form.submit(); }); // fall back to the plain form post

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
+from editor import jobs
 from tests.conftest import encode, running_worker
 from tests.environment import redis_server
 from tests.web.conftest import wait_for
@@ -139,3 +140,35 @@ def test_expired_jobs_are_deleted_by_the_periodic_task(client, workers, small_ph
         time.sleep(0.5)
     assert not folder.exists()
     assert client.get(job_url).status_code == 404
+
+
+def test_a_photo_that_kills_its_worker_twice_is_given_up_with_a_message(
+    client, workers, large_photo
+):
+    worker = WorkerProcess("crash-loop").start()
+    workers.append(worker)
+    job_url = _upload(client, large_photo)
+    attempts = f"softfocus:attempts:{job_url.split('/')[2]}:process"
+    for attempt in (b"1", b"2"):
+        deadline = time.monotonic() + 60
+        while jobs._redis().get(attempts) != attempt and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (pool,) = worker.pool_processes()  # mid-job: it has just started this attempt
+        pool.send_signal(signal.SIGKILL)
+    status = wait_for(client, job_url + "status", timeout=120)
+    assert status["status"] == "failed"
+    assert "stopped our worker twice" in status["html"] and "Try again" in status["html"]
+
+
+def test_a_job_lost_from_the_queue_is_not_queued_for_ever(client, small_photo, settings):
+    celery_app.control.purge()
+    job_url = _upload(client, small_photo)
+    celery_app.control.purge()  # the queue forgets it, as a Redis restart without saving would
+    settings.JOB_QUEUED_STALE_SECONDS = 1
+    time.sleep(1.5)
+    status = client.get(job_url + "status").json()
+    assert status["status"] == "failed"
+    assert "lost from the queue" in status["html"] and "Try again" in status["html"]
+    with running_worker():
+        client.post(job_url + "retry")
+        assert wait_for(client, job_url + "status")["status"] == "done"

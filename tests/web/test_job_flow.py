@@ -75,3 +75,29 @@ def test_a_job_that_fails_in_the_worker_shows_why_and_offers_a_retry(client, sma
         path.write_bytes(small_photo)  # the visitor's retry now succeeds
         assert client.post(job_url + "retry")["Location"] == job_url
         assert wait_for(client, job_url + "status")["status"] == "done"
+
+
+def test_a_stored_file_is_replaced_at_once_never_missing_or_half_written(settings):
+    import json
+    import threading
+
+    from editor import jobs
+
+    path = "jobs/atomic/result.json"
+    jobs.write(path, b'{"n": 0}')
+    seen, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.append(jobs.read_json(path, None))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for n in range(1, 300):
+        jobs.write(path, json.dumps({"n": n, "pad": "x" * 5000}).encode())
+    stop.set()
+    thread.join()
+    assert seen and None not in seen  # every read found a whole file
+    assert not [
+        p for p in (settings.MEDIA_ROOT / "jobs" / "atomic").iterdir() if p.name.endswith(".part")
+    ]

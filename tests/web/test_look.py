@@ -100,3 +100,23 @@ def test_the_look_form_on_the_page_works_without_javascript(client, celery_worke
     assert wait_for(client, job_url + "status", until=["done"])["status"] == "done"
     result = _image(client, job_url + "result")
     assert result.mode == "RGB" and result.getpixel((2, 2)) == (0, 255, 0)
+
+
+def test_a_look_cannot_be_changed_before_the_first_result(client, small_photo):
+    job_url = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})[
+        "Location"
+    ]
+    refused = client.post(job_url + "look", {"style": "lens"}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 409
+    job_id = job_url.split("/")[2]
+    assert client.post(f"/api/jobs/{job_id}/render", {"style": "lens"}).status_code == 409
+
+
+def test_a_revision_names_one_file_for_good(client, celery_worker, small_photo):
+    first = _job(client, "portrait", small_photo)
+    old = f"/jobs/{first['id']}/result?v={first['revision']}"
+    assert client.get(old).status_code == 200
+    client.post(f"/api/jobs/{first['id']}/render", {"strength": "2"})
+    done = wait_for(client, first["status_url"], until=["done"])
+    assert client.get(f"/jobs/{first['id']}/result?v={done['revision']}").status_code == 200
+    assert client.get(f"/jobs/{first['id']}/result?v=0000000000").status_code == 404

@@ -104,3 +104,32 @@ def test_job_pages_are_not_indexed_and_not_listed(client, small_photo):
     assert '<meta name="robots" content="noindex">' in client.get(job_url).content.decode()
     assert client.get("/jobs/").status_code == 404
     assert client.get("/api/jobs").status_code == 405
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_rate_limit(client, settings, small_photo):
+    settings.UPLOAD_RATE_LIMIT, settings.CLIENT_IP_HEADER = 1, "HTTP_X_FORWARDED_FOR"
+    proxy_saw = f"10.7.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+
+    def upload(forged: str):
+        header = f"{forged}, {proxy_saw}"  # the client's claim, then what our proxy appended
+        return client.post(
+            "/portrait/",
+            {"image": SimpleUploadedFile("a.jpg", small_photo)},
+            HTTP_X_FORWARDED_FOR=header,
+        )
+
+    assert upload("1.1.1.1").status_code == 302
+    assert upload("2.2.2.2").status_code == 429
+
+
+def test_an_oversized_upload_is_refused_before_anything_reads_it(settings, small_photo):
+    settings.MAX_UPLOAD_MB = 1
+    strict = Client(enforce_csrf_checks=True)  # no token: CSRF would answer 403 had it run
+    big = small_photo + b"\x00" * (2 * 1024 * 1024)
+    response = strict.post("/portrait/", {"image": SimpleUploadedFile("big.jpg", big)})
+    assert response.status_code == 413
+
+
+def test_settings_refuse_numbers_below_their_minimum():
+    done = _manage("check", SECRET_KEY="k" * 50, UPLOAD_RATE_WINDOW="0")
+    assert done.returncode != 0 and "UPLOAD_RATE_WINDOW must be at least 1" in done.stderr
