@@ -4,7 +4,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
@@ -12,22 +11,14 @@ from editor import jobs
 from editor.imaging import advice, measure, segment
 from editor.imaging.decode import to_rgb
 
+from ._eval import add_eval_arguments
+
 
 class Command(BaseCommand):
     help = "Count, per advisor warning, the evaluation photos it fires on (per data set and total)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--eval", type=Path, required=True, help="e.g. ../shared/eval")
-        parser.add_argument(
-            "--cache",
-            type=Path,
-            help="folder of precomputed <dataset>__<name>__<model>.npy saliency maps",
-        )
-        parser.add_argument(
-            "--model",
-            choices=sorted(settings.MODEL_MANIFEST),
-            default=settings.SEGMENTATION_MODEL,
-        )
+        add_eval_arguments(parser)
 
     def handle(self, *args, eval: Path, cache: Path | None, model: str, **options):
         photos = sorted(eval.glob("*/images/*.jpg"))

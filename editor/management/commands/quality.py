@@ -4,12 +4,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import evaluation, jobs
 from editor.imaging import segment
 from editor.imaging.errors import ModelError
+
+from ._eval import add_eval_arguments
 
 TWELVE_MP = (4000, 3000)
 
@@ -22,23 +23,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--eval",
-            type=Path,
-            default=Path("../shared/eval"),
-            help="folder of data sets, each with images/*.jpg and masks/*.png (%(default)s)",
-        )
-        parser.add_argument(
-            "--cache",
-            type=Path,
-            help="folder of precomputed network maps, <data set>__<name>__<model>.npy",
-        )
-        parser.add_argument(
-            "--model",
-            choices=sorted(settings.MODEL_MANIFEST),
-            default=settings.SEGMENTATION_MODEL,
-            help="segmentation weights (default: %(default)s)",
-        )
+        add_eval_arguments(parser)
 
     def handle(self, *args, eval: Path, cache: Path | None, model: str, **options):
         datasets = sorted(p.name for p in eval.glob("*") if (p / "images").is_dir())
