@@ -41,17 +41,9 @@ def extension(fmt: str) -> str:
     return FORMATS[fmt][1]
 
 
-def jpeg(rgb: np.ndarray) -> bytes:
-    return save(rgb, "jpeg")
-
-
-def png(pixels: np.ndarray) -> bytes:
-    return save(pixels, "png")
-
-
 def mask_png(mask: np.ndarray) -> bytes:
     """The soft 0..1 mask as an 8-bit grayscale PNG."""
-    return png(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    return save(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8), "png")
 
 
 def camera_exif(exif: bytes | None) -> bytes | None:

@@ -146,7 +146,6 @@ def test_the_background_remover_warns_about_camouflage(client):
     assert "/guide/tips/#camouflage" in Page(html).links
 
 
-@pytest.mark.skipif(not U2NET.is_file(), reason="model weights not fetched (make models)")
 def test_the_figures_command_writes_real_pipeline_output(tmp_path: Path):
     call_command("make_guide_figures", out=tmp_path, only=["astronaut-portrait"])
     written = tmp_path / "astronaut-portrait.jpg"
