@@ -7,12 +7,10 @@ the job's state lives in the Celery result backend under the same id.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import logging
-import os
 import time
 import unicodedata
 import uuid
@@ -22,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from celery.exceptions import TimeLimitExceeded
 from celery.result import AsyncResult
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from redis import Redis
 
+from . import storage
 from .imaging.errors import ImageError
 from .imaging.pipeline import Options
 
@@ -125,7 +123,7 @@ def submit(
     try:
         enqueue(job)
     except Exception:
-        delete(job.id)
+        storage.delete(job.id)
         raise
     return job
 
@@ -140,9 +138,9 @@ def _create(data: bytes, tool: str, filename: str, extension: str, options: dict
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         options=options,
     )
-    default_storage.save(job.original, ContentFile(data))
+    storage.write(job.original, data)
     # meta.json last: a job is visible only once its original is complete.
-    default_storage.save(job.path("meta.json"), ContentFile(json.dumps(asdict(job))))
+    storage.write(job.path("meta.json"), json.dumps(asdict(job)).encode())
     return job
 
 
@@ -204,74 +202,8 @@ def _redis() -> Redis:
 
 
 def load(job_id: uuid.UUID | str) -> Job | None:
-    found = read_json(f"jobs/{job_id}/meta.json", None)
+    found = storage.read_json(f"jobs/{job_id}/meta.json", None)
     return Job(**found) if found else None
-
-
-def read(job: Job, path: str) -> bytes:
-    with default_storage.open(path) as f:
-        return f.read()
-
-
-def write(path: str, content: bytes) -> None:
-    """Replace a stored file at once: a reader sees the old file or the new one, never neither.
-
-    On a local or shared disk the new file is written beside the old one and
-    renamed over it; object stores (S3 and the like) replace objects whole.
-    """
-    try:
-        target = default_storage.path(path)
-    except NotImplementedError:
-        default_storage.delete(path)
-        default_storage.save(path, ContentFile(content))
-        return
-    partial = default_storage.save(f"{path}.{uuid.uuid4().hex}.part", ContentFile(content))
-    os.replace(default_storage.path(partial), target)
-
-
-def remove_other_renders(job: Job, keep: tuple[str, ...]) -> None:
-    """Delete earlier looks' files, but not fresh ones: another worker may be
-    rendering a newer look of this job right now, and its files must survive."""
-    _, files = default_storage.listdir(f"jobs/{job.id}")
-    settled = datetime.now(UTC) - timedelta(seconds=30)
-    for name in files:
-        path = job.path(name)
-        if not name.startswith(("result-", "preview-")) or name.endswith(".part") or path in keep:
-            continue
-        with contextlib.suppress(FileNotFoundError):  # another worker got there first
-            if default_storage.get_modified_time(path) < settled:
-                default_storage.delete(path)
-
-
-def read_json(path: str, default):
-    """A small JSON file, or `default` when it is missing (expired, or being deleted)."""
-    try:
-        with default_storage.open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return default
-
-
-def revision_file(job: Job, kind: str, revision: str) -> str | None:
-    """The stored `result-<revision>.*` or `preview-<revision>.*`, if it still exists."""
-    try:
-        _, files = default_storage.listdir(f"jobs/{job.id}")
-    except FileNotFoundError:
-        return None
-    prefix = f"{kind}-{revision}."
-    found = [name for name in files if name.startswith(prefix) and not name.endswith(".part")]
-    return job.path(found[0]) if found else None
-
-
-def delete(job_id: str) -> None:
-    folder = f"jobs/{job_id}"
-    if not default_storage.exists(folder):
-        return
-    _, files = default_storage.listdir(folder)
-    # meta.json first, so a half-deleted job is already invisible.
-    for name in sorted(files, key=lambda name: name != "meta.json"):
-        default_storage.delete(f"{folder}/{name}")
-    default_storage.delete(folder)
 
 
 def purge_expired(now: datetime | None = None) -> list[str]:
@@ -283,8 +215,8 @@ def purge_expired(now: datetime | None = None) -> list[str]:
     expired = []
     for job_id in folders:
         try:
-            if _uploaded(job_id) < cutoff:
-                delete(job_id)
+            if storage.uploaded(job_id) < cutoff:
+                storage.delete(job_id)
                 AsyncResult(job_id).forget()
                 expired.append(job_id)
         except OSError:  # a worker was writing into it: the next round deletes it
@@ -292,19 +224,10 @@ def purge_expired(now: datetime | None = None) -> list[str]:
     return expired
 
 
-def _uploaded(job_id: str) -> datetime:
-    """meta.json is written once, at upload. A folder without it is an upload that
-    never completed: its newest file dates it."""
-    _, files = default_storage.listdir(f"jobs/{job_id}")
-    dated = ["meta.json"] if "meta.json" in files else files
-    stamps = [default_storage.get_modified_time(f"jobs/{job_id}/{name}") for name in dated]
-    return max(stamps, default=datetime.min.replace(tzinfo=UTC))
-
-
 def status(job: Job) -> Status:
     result = AsyncResult(job.id)
     state = result.state
-    shown = {"result": read_json(job.result_info_path, {}), "warnings": _warnings(job)}
+    shown = {"result": storage.read_json(job.result_info_path, {}), "warnings": _warnings(job)}
     if state == "PENDING":
         # Queued for ever: its message was lost (a Redis without persistence restarted).
         if not shown["result"] and _waiting(job) > settings.JOB_QUEUED_STALE_SECONDS:
@@ -338,7 +261,7 @@ def _waiting(job: Job) -> float:
 
 def _warnings(job: Job) -> list[dict]:
     """The advisor's warnings, each with the guide page that explains it."""
-    found = read_json(job.advice_path, [])
+    found = storage.read_json(job.advice_path, [])
     return [{**w, "guide_url": f"/guide/{w['section']}"} for w in found]
 
 

@@ -11,7 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from . import jobs
+from . import jobs, storage
 from .imaging import advice, encode, pipeline, segment
 from .imaging.errors import ImageError, ModelError
 
@@ -33,13 +33,13 @@ def process_job(self, job_id: str) -> dict:
     report("segmenting")
     with _visitor_errors(job_id):
         _give_up_after_crashes(job_id, "process")
-        data = jobs.read(job, job.original)
+        data = storage.read(job.original)
         analysis = pipeline.analyse(data, on_stage=report, **jobs.model_args())
         layers = analysis.layers
         warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
-        jobs.write(job.mask_path, encode.mask_png(layers.mask))
-        jobs.write(job.original_preview_path, pipeline.original_preview(layers))
-        jobs.write(job.advice_path, json.dumps([asdict(w) for w in warnings]).encode())
+        storage.write(job.mask_path, encode.mask_png(layers.mask))
+        storage.write(job.original_preview_path, pipeline.original_preview(layers))
+        storage.write(job.advice_path, json.dumps([asdict(w) for w in warnings]).encode())
         _remember(job.id, layers)
         return _render(job, layers, pipeline.Options(**job.options), report)
 
@@ -71,11 +71,11 @@ def _render(job: jobs.Job, layers: pipeline.Layers, options: pipeline.Options, r
     report("compositing")
     small = pipeline.preview(layers, job.tool, options)
     preview_path = job.path(f"preview-{revision}.{small.extension}")
-    jobs.write(preview_path, small.image)
+    storage.write(preview_path, small.image)
     report("saving", preview={"path": preview_path, "revision": revision})
     rendered = pipeline.finish(layers, job.tool, options)
     result_path = job.path(f"result-{revision}.{rendered.extension}")
-    jobs.write(result_path, rendered.image)
+    storage.write(result_path, rendered.image)
     info = {
         "result": result_path,
         "preview": preview_path,
@@ -84,8 +84,8 @@ def _render(job: jobs.Job, layers: pipeline.Layers, options: pipeline.Options, r
         "width": rendered.width,
         "height": rendered.height,
     }
-    jobs.write(job.result_info_path, json.dumps(info).encode())
-    jobs.remove_other_renders(job, keep=(result_path, preview_path))
+    storage.write(job.result_info_path, json.dumps(info).encode())
+    storage.remove_other_renders(job, keep=(result_path, preview_path))
     return info
 
 
@@ -99,7 +99,7 @@ def _layers(job: jobs.Job) -> pipeline.Layers:
         _RECENT.move_to_end(job.id)
         return _RECENT[job.id]
     layers = pipeline.layers_from(
-        jobs.read(job, job.original), jobs.read(job, job.mask_path), settings.MAX_MEGAPIXELS * 10**6
+        storage.read(job.original), storage.read(job.mask_path), settings.MAX_MEGAPIXELS * 10**6
     )
     _remember(job.id, layers)
     return layers

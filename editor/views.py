@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import jobs, uploads
+from . import jobs, storage, uploads
 from .forms import LookForm, UploadForm, first_error
 
 TOOL_PAGES = {
@@ -131,7 +131,7 @@ def _file_path(found: jobs.Job, name: str, revision: str) -> str | None:
     if name not in ("result", "preview"):
         return None
     if revision:
-        return jobs.revision_file(found, name, revision) if revision.isalnum() else None
+        return storage.revision_file(found, name, revision) if revision.isalnum() else None
     return jobs.status(found).result.get(name)
 
 

@@ -81,20 +81,20 @@ def test_a_stored_file_is_replaced_at_once_never_missing_or_half_written(setting
     import json
     import threading
 
-    from editor import jobs
+    from editor import storage
 
     path = "jobs/atomic/result.json"
-    jobs.write(path, b'{"n": 0}')
+    storage.write(path, b'{"n": 0}')
     seen, stop = [], threading.Event()
 
     def reader():
         while not stop.is_set():
-            seen.append(jobs.read_json(path, None))
+            seen.append(storage.read_json(path, None))
 
     thread = threading.Thread(target=reader)
     thread.start()
     for n in range(1, 300):
-        jobs.write(path, json.dumps({"n": n, "pad": "x" * 5000}).encode())
+        storage.write(path, json.dumps({"n": n, "pad": "x" * 5000}).encode())
     stop.set()
     thread.join()
     assert seen and None not in seen  # every read found a whole file
