@@ -65,7 +65,7 @@ def background(
     height, width = rgb.shape[:2]
     factor, blur = _work_scale_blur(rgb.shape, strength, style)
     # The lens blur averages boosted values, so lights stay bright (see _boost_table).
-    values, scale = (cv2.LUT(rgb, _boost_table()), 1.0) if style == "lens" else (rgb, 1 / 255)
+    values, scale = (_boost(rgb), 1.0) if style == "lens" else (rgb, 1 / 255)
     weight = _background_weight(mask)
     weighted = cv2.multiply(values, cv2.cvtColor(weight, cv2.COLOR_GRAY2RGB), scale=scale,
                             dtype=cv2.CV_32F)  # fmt: skip
@@ -199,6 +199,23 @@ def _boost_table() -> np.ndarray:
     return (np.minimum(v, _KNEE) + np.expm1(_GAIN * above) / _GAIN).astype(np.float32)
 
 
+def _boost(rgb: np.ndarray) -> np.ndarray:
+    """Boost each pixel by one gain read from its brightness, not channel by channel.
+
+    Boosting channels separately bends hues: at the rim of an orange light's
+    disc the red channel stays above the knee while green falls below it, and
+    the disc gets a red ring. A common gain keeps every light its own colour.
+    """
+    brightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    v = np.arange(256, dtype=np.float32) / 255
+    gain = _boost_table() / np.maximum(v, 1 / 255)
+    return cv2.multiply(rgb, cv2.cvtColor(gain[brightness], cv2.COLOR_GRAY2RGB),
+                        scale=1 / 255, dtype=cv2.CV_32F)  # fmt: skip
+
+
 def _unboost(values: np.ndarray) -> np.ndarray:
-    above = np.maximum(values - _KNEE, 0.0)
-    return np.minimum(values, _KNEE) + np.log1p(_GAIN * above) / _GAIN
+    """Undo `_boost` on blurred values, again with one factor per pixel."""
+    brightness = cv2.cvtColor(values, cv2.COLOR_RGB2GRAY)
+    above = np.maximum(brightness - _KNEE, 0.0)
+    back = np.minimum(brightness, _KNEE) + np.log1p(_GAIN * above) / _GAIN
+    return values * (back / np.maximum(brightness, 1e-6))[..., np.newaxis]
