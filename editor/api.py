@@ -39,7 +39,7 @@ def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
     job = jobs.load(job_id)
     if job is None:
         return JsonResponse({"error": "No job with this id."}, status=404)
-    if not jobs.status(job).result:
+    if not jobs.last_result(job):
         return JsonResponse({"error": "This job has no result yet."}, status=409)
     look = LookForm(request.POST, tool=job.tool)
     if not look.is_valid():

@@ -90,10 +90,6 @@ class Status:
     preview: dict = field(default_factory=dict)  # a new look's preview, before its full size
 
     @property
-    def busy(self) -> bool:
-        return self.state in ("queued", "running")
-
-    @property
     def finished(self) -> bool:
         return self.state in ("done", "failed")
 
@@ -224,10 +220,15 @@ def purge_expired(now: datetime | None = None) -> list[str]:
     return expired
 
 
+def last_result(job: Job) -> dict:
+    """The last finished look (result.json), or {} before the first one lands."""
+    return storage.read_json(job.result_info_path, {})
+
+
 def status(job: Job) -> Status:
     result = AsyncResult(job.id)
     state = result.state
-    shown = {"result": storage.read_json(job.result_info_path, {}), "warnings": _warnings(job)}
+    shown = {"result": last_result(job), "warnings": _warnings(job)}
     if state == "PENDING":
         # Queued for ever: its message was lost (a Redis without persistence restarted).
         if not shown["result"] and _waiting(job) > settings.JOB_QUEUED_STALE_SECONDS:

@@ -41,6 +41,7 @@ def process_job(self, job_id: str) -> dict:
         storage.write(job.original_preview_path, pipeline.original_preview(layers))
         storage.write(job.advice_path, json.dumps([asdict(w) for w in warnings]).encode())
         _remember(job.id, layers)
+        report("compositing")
         return _render(job, layers, pipeline.Options(**job.options), report)
 
 
@@ -68,7 +69,6 @@ def _render(job: jobs.Job, layers: pipeline.Layers, options: pipeline.Options, r
     """Preview first (the page shows it at once), then the full-size file."""
     chosen = asdict(options.check(job.tool))
     revision = jobs.revision(chosen)
-    report("compositing")
     small = pipeline.preview(layers, job.tool, options)
     preview_path = job.path(f"preview-{revision}.{small.extension}")
     storage.write(preview_path, small.image)

@@ -43,17 +43,14 @@ tool.refuse = _refuse_upload  # run by uploads.guard before the body is read
 
 @require_GET
 def job(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    found = _get_job(job_id)
-    status = jobs.status(found)
-    context = {"job": found, "status": status, "look": _look_form(found, status)}
-    return render(request, "editor/job.html", context)
+    return render(request, "editor/job.html", _job_context(_get_job(job_id)))
 
 
 @require_GET
 def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
     found = _get_job(job_id)
-    status = jobs.status(found)
-    context = {"job": found, "status": status, "look": _look_form(found, status)}
+    context = _job_context(found)
+    status = context["status"]
     html = render_to_string("editor/_job_status.html", context, request=request)
     preview = status.preview or status.result
     return JsonResponse(
@@ -75,7 +72,7 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
     form = LookForm(request.POST, tool=found.tool)
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if not jobs.status(found).result:  # nothing to change yet: the first look is on its way
+    if not jobs.last_result(found):  # nothing to change yet: the first look is on its way
         refused = ("No result yet.", 409)
     elif not form.is_valid():
         refused = (first_error(form), 400)
@@ -132,11 +129,17 @@ def _file_path(found: jobs.Job, name: str, revision: str) -> str | None:
         return None
     if revision:
         return storage.revision_file(found, name, revision) if revision.isalnum() else None
-    return jobs.status(found).result.get(name)
+    return jobs.last_result(found).get(name)
 
 
 def _file_url(found: jobs.Job, name: str, revision: str | None) -> str | None:
     return f"{reverse('job-file', args=[found.id, name])}?v={revision}" if revision else None
+
+
+def _job_context(found: jobs.Job) -> dict:
+    """What the job page and its polling view render: the same fragment, the same data."""
+    status = jobs.status(found)
+    return {"job": found, "status": status, "look": _look_form(found, status)}
 
 
 def _look_form(found: jobs.Job, status: jobs.Status) -> LookForm:
