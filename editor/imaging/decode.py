@@ -29,7 +29,6 @@ FORMATS = {
     "BMP": "BMP",
     "GIF": "GIF",
 }
-SUPPORTED = "JPEG, PNG, WebP, HEIC, TIFF, BMP or GIF"
 MIN_SIDE = 16
 _DAMAGED = (
     "This image file is damaged or incomplete, so we could not read it. "
@@ -44,6 +43,7 @@ EXTENSIONS = {
     "BMP": "bmp",
     "GIF": "gif",
 }
+SUPPORTED = f"{', '.join(list(EXTENSIONS)[:-1])} or {list(EXTENSIONS)[-1]}"  # for messages
 
 
 @dataclass(frozen=True)
