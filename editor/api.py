@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import jobs, uploads
 from .forms import ApiUploadForm, LookForm, first_error
-from .imaging.pipeline import TOOLS
+from .imaging.options import TOOLS
 
 
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state

@@ -3,7 +3,7 @@ from django.conf import settings
 
 from .imaging import decode
 from .imaging.errors import ImageError
-from .imaging.pipeline import FORMATS, STRENGTHS, TOOLS, Options
+from .imaging.options import FORMATS, STRENGTHS, TOOLS, Options
 
 ACCEPT = (
     "image/jpeg,image/png,image/webp,image/heic,image/heif,image/tiff,image/bmp,image/gif,"

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 from . import foreground
+from .options import STYLES
 
 DEFAULT_STRENGTH = 0.012  # blur sigma as a fraction of the photo's longer side
-STYLES = ("gaussian", "lens")
 _WORK_SIGMA = 4.0  # large blurs run on a downscaled copy whose sigma is about this
 _WORK_RADIUS = 8.0  # the same for the lens disc's radius
 _DISC_PER_SIGMA = 2.0  # a disc of radius 2σ looks about as soft as a Gaussian of σ
