@@ -128,12 +128,32 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Uploads and results go through Django's storage API, so workers on other
-# machines only need the same storage backend (a shared volume, or S3 through
-# django-storages) and the same Redis.
+# A job's files (editor/jobfiles.py) go through Django's default storage:
+# a folder on this machine (filesystem), or an S3-compatible bucket (s3), which
+# is what lets web and workers run on different machines. See the README.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "filesystem":
+    _job_storage = {"BACKEND": "editor.storages.JobFileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _job_storage = {
+        "BACKEND": "editor.storages.JobS3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            # For MinIO, Ceph, R2 or any other S3-compatible store; empty for AWS itself.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # Empty: boto3 finds credentials itself (an instance role, ~/.aws).
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _job_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if envbool("STATIC_MANIFEST", not DEBUG)
@@ -147,8 +167,17 @@ MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Uploads and results are deleted this long after the upload (and the pages say so).
+# Uploads and results are deleted this long after the job finished (and the pages say so).
 JOB_RETENTION_SECONDS = envint("JOB_RETENTION_SECONDS", 3600, minimum=1)
+# New uploads get a "busy, try again in a minute" 503 while this many wait (0: no cap),
+# so that a backlog never grows longer than people will wait.
+MAX_QUEUED_JOBS = envint("MAX_QUEUED_JOBS", 100)
+# Look changes per client and per job in RENDER_RATE_WINDOW seconds, and retries per
+# job; 0 turns a limit off. Renders of one job are coalesced besides (editor/services.py).
+RENDER_RATE_LIMIT = envint("RENDER_RATE_LIMIT", 120)
+JOB_RENDER_RATE_LIMIT = envint("JOB_RENDER_RATE_LIMIT", 60)
+RETRY_LIMIT = envint("RETRY_LIMIT", 5)
+RENDER_RATE_WINDOW = envint("RENDER_RATE_WINDOW", 600, minimum=1)
 
 # Segmentation weights: the manifest names each file and its checksum.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", BASE_DIR / "models"))
@@ -181,7 +210,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = envint("JOB_SOFT_TIME_LIMIT", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("JOB_TIME_LIMIT", 90, minimum=1)
-CELERY_RESULT_EXPIRES = JOB_RETENTION_SECONDS
+# Kept past the retention: the purge reads when a job finished from its result.
+CELERY_RESULT_EXPIRES = 2 * JOB_RETENTION_SECONDS
+# First analyses and new looks wait in queues of their own; workers take from
+# both in turn, so neither starves the other (see editor/services.py).
+JOBS_QUEUE = "jobs"
+CELERY_TASK_DEFAULT_QUEUE = JOBS_QUEUE
+CELERY_TASK_QUEUES = {JOBS_QUEUE: {}, "renders": {}}
+CELERY_TASK_ROUTES = {"editor.tasks.render_job": {"queue": "renders"}}
 # A job still "running" after this long lost its worker (the hard limit would
 # have stopped it): the page offers a retry instead of waiting forever.
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
@@ -209,12 +245,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULE = {
-    "purge-expired-jobs": {
-        "task": "editor.tasks.purge_expired_jobs",
-        "schedule": envint("PURGE_INTERVAL_SECONDS", 300, minimum=1),
-    },
-}
+# How often the janitor (`manage.py purge_jobs --every`) looks for expired jobs.
+PURGE_INTERVAL_SECONDS = envint("PURGE_INTERVAL_SECONDS", 300, minimum=1)
 
 LOGGING = {
     "version": 1,

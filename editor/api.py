@@ -7,11 +7,17 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import jobs, uploads
+from . import jobfiles, records, services, uploads
 from .forms import ApiUploadForm, LookForm, first_error
 from .imaging.options import TOOLS
+from .responses import refused_json
 
 
+def _refuse_upload(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
+    return JsonResponse({"error": refused.message}, status=refused.status)
+
+
+@uploads.guarded(_refuse_upload)
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
 @require_POST
 def create_job(request: HttpRequest) -> JsonResponse:
@@ -20,41 +26,45 @@ def create_job(request: HttpRequest) -> JsonResponse:
     look = LookForm(request.POST, tool=tool if tool in TOOLS else "portrait")
     if not form.is_valid() or not look.is_valid():
         return JsonResponse({"error": first_error(form, look)}, status=400)
-    tool = form.cleaned_data["tool"]
-    job = jobs.submit(tool, options=look.cleaned_data["options"], **form.job_fields())
+    try:
+        job = services.job_submit(
+            tool=form.cleaned_data["tool"],
+            options=look.cleaned_data["options"],
+            **form.job_fields(),
+        )
+    except services.Refused as refused:
+        return refused_json(refused)
     return JsonResponse({"id": job.id, "status_url": _status_url(request, job.id)}, status=202)
-
-
-def _refuse_upload(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
-    return JsonResponse({"error": refused.message}, status=refused.status)
-
-
-create_job.refuse = _refuse_upload  # run by uploads.guard before the body is read
 
 
 @csrf_exempt
 @require_POST
 def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
     """A new look for a finished job, from its stored mask (the network does not run again)."""
-    job = jobs.load(job_id)
+    job = records.job_get(job_id)
     if job is None:
         return JsonResponse({"error": "No job with this id."}, status=404)
-    if not jobs.last_result(job):
+    if not jobfiles.read_render(job.id):
         return JsonResponse({"error": "This job has no result yet."}, status=409)
     look = LookForm(request.POST, tool=job.tool)
     if not look.is_valid():
         return JsonResponse({"error": first_error(look)}, status=400)
-    revision = jobs.change_look(job, look.cleaned_data["options"])
+    try:
+        revision = services.job_change_look(
+            job=job, options=look.cleaned_data["options"], client=uploads.client_key(request)
+        )
+    except services.Refused as refused:
+        return refused_json(refused)
     body = {"id": job.id, "status_url": _status_url(request, job.id), "revision": revision}
     return JsonResponse(body, status=202)
 
 
 @require_GET
 def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
-    job = jobs.load(job_id)
+    job = records.job_get(job_id)
     if job is None:
         return JsonResponse({"error": "No job with this id."}, status=404)
-    status = jobs.status(job)
+    status = records.status(job)
     done = status.state == "done"
 
     def url(name: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Checks that refuse an upload before its body is read: size and rate.
+"""Checks that refuse an upload before its body is read: size, rate and a full queue.
 
 `guard` runs them ahead of the CSRF check, which would otherwise read (and
 store) the whole body first. The rate limit is a fixed-window counter per
@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from . import ratelimit, services
 from .middleware import UNREACHABLE
 
 logger = logging.getLogger(__name__)
@@ -27,22 +27,27 @@ def client_key(request: HttpRequest) -> str:
 
 def upload_allowed(request: HttpRequest) -> bool:
     """Count this upload; False once the client has used up its window."""
-    limit, window = settings.UPLOAD_RATE_LIMIT, settings.UPLOAD_RATE_WINDOW
-    if limit <= 0:
-        return True
-    key = f"uploads:{client_key(request)}"
-    try:
-        cache.add(key, 0, timeout=window)  # starts the window; no-op if it is running
-        return cache.incr(key) <= limit
-    except (*UNREACHABLE, ValueError):
-        # Redis down: let the upload through, the queue will answer with a 503.
-        return True
+    return ratelimit.allow(
+        "uploads", client_key(request), settings.UPLOAD_RATE_LIMIT, settings.UPLOAD_RATE_WINDOW
+    )
 
 
 @dataclass(frozen=True)
 class Refusal:
     status: int
     message: str
+    retry_after: int | None = None
+
+
+def _queue_full() -> bool:
+    """More uploads waiting than workers will reach soon: better a quick "busy" than a wait
+    that could outlive the retention time."""
+    if not settings.MAX_QUEUED_JOBS:
+        return False
+    try:
+        return services.queue_length() >= settings.MAX_QUEUED_JOBS
+    except UNREACHABLE:
+        return False  # the view's own call to Redis answers with the 503 page
 
 
 def refusal(request: HttpRequest) -> Refusal | None:
@@ -58,6 +63,8 @@ def refusal(request: HttpRequest) -> Refusal | None:
             f"This file is {declared / 1048576:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB. "
             "Please upload a smaller photo.",
         )
+    if _queue_full():
+        return Refusal(503, services.BUSY, retry_after=60)
     if not upload_allowed(request):
         minutes = max(1, settings.UPLOAD_RATE_WINDOW // 60)
         return Refusal(
@@ -68,19 +75,37 @@ def refusal(request: HttpRequest) -> Refusal | None:
     return None
 
 
+Responder = Callable[..., HttpResponse]
+
+
+def guarded(respond: Responder) -> Callable:
+    """Mark an upload view: `guard` turns away oversize or too-frequent uploads with
+    `respond(request, refusal, **view_kwargs)` before anything reads the body."""
+
+    def mark(view: Callable) -> Callable:
+        view.upload_refusal = respond
+        return view
+
+    return mark
+
+
 def guard(get_response: Callable) -> Callable:
-    """Middleware: a view marked with a `refuse` responder gets oversize or
-    too-frequent uploads turned away before any middleware reads the body."""
+    """Middleware, placed before the CSRF check (which would read and store the body)."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         return get_response(request)
 
     def process_view(request, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        respond = getattr(view_func, "refuse", None)
+        respond = getattr(view_func, "upload_refusal", None)
         if request.method != "POST" or respond is None:
             return None
         refused = refusal(request)
-        return respond(request, refused, **view_kwargs) if refused else None
+        if refused is None:
+            return None
+        response = respond(request, refused, **view_kwargs)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
 
     middleware.process_view = process_view
     return middleware

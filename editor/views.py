@@ -2,15 +2,16 @@
 
 from uuid import UUID
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import jobs, storage, uploads
+from . import jobfiles, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
+from .records import Job
+from .responses import refused_json
 
 TOOL_PAGES = {
     "portrait": "editor/portrait.html",
@@ -23,22 +24,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "editor/home.html")
 
 
-@require_http_methods(["GET", "POST"])
-def tool(request: HttpRequest, tool: str) -> HttpResponse:
-    posted = request.method == "POST"
-    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
-    if posted and form.is_valid():
-        job = jobs.submit(tool, **form.job_fields())
-        return redirect("job", job_id=job.id)
-    return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
-
-
 def _refuse_upload(request: HttpRequest, refused: uploads.Refusal, tool: str) -> HttpResponse:
     context = {"form": UploadForm(), "refusal": refused.message}
     return render(request, TOOL_PAGES[tool], context, status=refused.status)
 
 
-tool.refuse = _refuse_upload  # run by uploads.guard before the body is read
+@uploads.guarded(_refuse_upload)
+@require_http_methods(["GET", "POST"])
+def tool(request: HttpRequest, tool: str) -> HttpResponse:
+    posted = request.method == "POST"
+    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    if posted and form.is_valid():
+        try:
+            job = services.job_submit(tool=tool, **form.job_fields())
+        except services.Refused as refused:
+            return _refuse_upload(request, uploads.Refusal(refused.status, refused.message), tool)
+        return redirect("job", job_id=job.id)
+    return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
 
 
 @require_GET
@@ -72,25 +74,35 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
     form = LookForm(request.POST, tool=found.tool)
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if not jobs.last_result(found):  # nothing to change yet: the first look is on its way
-        refused = ("No result yet.", 409)
+    refused = None
+    if not jobfiles.read_render(found.id):  # nothing to change yet: the first look is coming
+        refused = services.Refused("No result yet.", 409)
     elif not form.is_valid():
-        refused = (first_error(form), 400)
+        refused = services.Refused(first_error(form), 400)
     else:
-        revision = jobs.change_look(found, form.cleaned_data["options"])
-        refused = None
+        try:
+            revision = services.job_change_look(
+                job=found, options=form.cleaned_data["options"], client=uploads.client_key(request)
+            )
+        except services.Refused as exc:
+            refused = exc
     if not wants_json:
         return redirect("job", job_id=found.id)
     if refused:
-        return JsonResponse({"error": refused[0]}, status=refused[1])
+        return refused_json(refused)
     return JsonResponse({"revision": revision}, status=202)
 
 
 @require_POST
 def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
     found = _get_job(job_id)
-    if jobs.status(found).state == "failed":
-        jobs.retry(found)
+    if records.status(found).state == "failed":
+        try:
+            services.job_retry(job=found)
+        except services.Refused as refused:
+            return render(
+                request, "editor/job.html", _job_context(found, refused.message), status=429
+            )
     return redirect("job", job_id=found.id)
 
 
@@ -98,15 +110,13 @@ def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
 def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     found = _get_job(job_id)
     revision = request.GET.get("v", "")
-    path = _file_path(found, name, revision)
-    try:
-        stored = default_storage.open(path) if path else None
-    except FileNotFoundError:
-        stored = None  # deleted a moment ago: expired, or replaced by a new look
+    stored_name = _file_name(found, name, revision)
+    # None: not made yet, or deleted a moment ago (expired, or replaced by a new look).
+    stored = jobfiles.open_file(found.id, stored_name) if stored_name else None
     if stored is None:
         raise Http404("Not ready")
-    extension = path.rsplit(".", 1)[1]
-    label = jobs.TOOL_SLUGS[found.tool] if name == "result" else name
+    extension = stored_name.rsplit(".", 1)[1]
+    label = records.TOOL_SLUGS[found.tool] if name == "result" else name
     response = FileResponse(
         stored,
         as_attachment="download" in request.GET,
@@ -119,30 +129,32 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     return response
 
 
-def _file_path(found: jobs.Job, name: str, revision: str) -> str | None:
+def _file_name(found: Job, name: str, revision: str) -> str | None:
+    """The stored file behind a download URL; None for names we do not serve."""
     if name == "original":  # what browsers can show: an upright JPEG, HEIC or not
-        preview = found.original_preview_path
-        return preview if default_storage.exists(preview) else found.original
+        preview = jobfiles.ORIGINAL_PREVIEW
+        return preview if jobfiles.exists(found.id, preview) else found.original
     if name == "mask":
-        return found.mask_path
-    if name not in ("result", "preview"):
+        return jobfiles.MASK
+    if name not in jobfiles.RENDER_KINDS:
         return None
     if revision:
-        return storage.revision_file(found, name, revision) if revision.isalnum() else None
-    return jobs.last_result(found).get(name)
+        return jobfiles.find_render(found.id, name, revision) if revision.isalnum() else None
+    current = jobfiles.read_render(found.id)
+    return getattr(current, name) if current else None
 
 
-def _file_url(found: jobs.Job, name: str, revision: str | None) -> str | None:
+def _file_url(found: Job, name: str, revision: str | None) -> str | None:
     return f"{reverse('job-file', args=[found.id, name])}?v={revision}" if revision else None
 
 
-def _job_context(found: jobs.Job) -> dict:
+def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
-    status = jobs.status(found)
-    return {"job": found, "status": status, "look": _look_form(found, status)}
+    status = records.status(found)
+    return {"job": found, "status": status, "look": _look_form(found, status), "refusal": refusal}
 
 
-def _look_form(found: jobs.Job, status: jobs.Status) -> LookForm:
+def _look_form(found: Job, status: records.Status) -> LookForm:
     options = dict(status.options)
     background = options.get("background", "transparent")
     if background.startswith("#"):
@@ -150,8 +162,8 @@ def _look_form(found: jobs.Job, status: jobs.Status) -> LookForm:
     return LookForm(initial=options, tool=found.tool)
 
 
-def _get_job(job_id: UUID) -> jobs.Job:
-    found = jobs.load(job_id)
+def _get_job(job_id: UUID) -> Job:
+    found = records.job_get(job_id)
     if found is None:
         raise Http404("No such job")
     return found

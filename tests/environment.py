@@ -1,8 +1,11 @@
 """Loaded with `-p tests.environment`, before Django reads its settings.
 
 It gives the test run its own settings through env vars (a throwaway media
-folder, a secret key) and its own real Redis server on a free port, started
-here and stopped when the run ends.
+folder, a secret key), its own real Redis server and its own S3-compatible
+server (moto) on free ports, started here and stopped when the run ends.
+
+`TEST_STORAGE=s3` runs the suite with job files in a bucket on that server
+instead of on disk (`make test` runs the web tests both ways).
 """
 
 import os
@@ -34,6 +37,18 @@ os.environ["UPLOAD_RATE_LIMIT"] = "0"  # tests of the limit turn it on themselve
 os.environ["STATIC_ROOT"] = str(SCRATCH / "static")
 os.environ["DATABASE_PATH"] = str(SCRATCH / "db.sqlite3")
 os.environ["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+S3_PORT = _free_port()
+S3 = {
+    "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{S3_PORT}",
+    "AWS_ACCESS_KEY_ID": "tests",
+    "AWS_SECRET_ACCESS_KEY": "tests-only-not-a-secret",
+    "AWS_S3_REGION_NAME": "us-east-1",
+}
+os.environ.update(S3)
+if os.environ.get("TEST_STORAGE") == "s3":
+    os.environ["STORAGE_BACKEND"] = "s3"
+    os.environ["AWS_STORAGE_BUCKET_NAME"] = "softfocus-tests"
 
 
 def redis_server_binary() -> str:
@@ -84,14 +99,63 @@ class RedisServer:
         self.process = None
 
 
+def wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start on port {port}")
+
+
+class S3Server:
+    """moto's S3-compatible server: buckets in memory, spoken to over real HTTP."""
+
+    def __init__(self, port: int):
+        self.port, self.process = port, None
+
+    def start(self) -> None:
+        binary = Path(sys.executable).parent / "moto_server"
+        self.process = subprocess.Popen(
+            [str(binary), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process, "moto_server")
+
+    def create_bucket(self, name: str) -> None:
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=S3["AWS_S3_ENDPOINT_URL"],
+            aws_access_key_id=S3["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3["AWS_SECRET_ACCESS_KEY"],
+            region_name=S3["AWS_S3_REGION_NAME"],
+        )
+        client.create_bucket(Bucket=name)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
 redis_server = RedisServer(REDIS_PORT, SCRATCH / "redis")
+s3_server = S3Server(S3_PORT)
 
 
 def pytest_configure(config):
     (SCRATCH / "static").mkdir()
     redis_server.start()
+    s3_server.start()
+    if os.environ.get("STORAGE_BACKEND") == "s3":
+        s3_server.create_bucket(os.environ["AWS_STORAGE_BUCKET_NAME"])
 
 
 def pytest_unconfigure(config):
     redis_server.stop()
+    s3_server.stop()
     shutil.rmtree(SCRATCH, ignore_errors=True)

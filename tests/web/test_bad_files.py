@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests import stored
 from tests.conftest import encode
 from tests.web.conftest import wait_for
 
@@ -124,8 +125,7 @@ def cases(astronaut):
 
 
 def _job_files(settings) -> set[str]:
-    root = settings.MEDIA_ROOT / "jobs"
-    return {str(p.relative_to(root)) for p in root.rglob("*")} if root.exists() else set()
+    return stored.files()
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1,7 +1,11 @@
 """Faults produced for real: killed workers, a stopped Redis, a job past its time limit."""
 
+import contextlib
 import io
+import os
 import signal
+import subprocess
+import sys
 import time
 
 import cv2
@@ -10,9 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor import jobs
+from editor import records, services
+from tests import stored
 from tests.conftest import encode, running_worker
 from tests.environment import redis_server
+from tests.paths import ROOT
 from tests.web.conftest import wait_for
 from tests.workers import WorkerProcess
 
@@ -117,29 +123,57 @@ def test_redis_down_gives_a_friendly_503_and_the_site_recovers_without_a_restart
         assert api.status_code == 503 and "briefly unavailable" in api.json()["error"]
         assert client.get(job_url + "status").status_code == 503
         assert client.get("/").status_code == 200  # pages that need no queue still work
-        jobs = {p.name for p in (settings.MEDIA_ROOT / "jobs").iterdir()}
+        jobs = stored.job_ids()
     finally:
         redis_server.start()
-    assert {p.name for p in (settings.MEDIA_ROOT / "jobs").iterdir()} == jobs  # nothing left
+    assert stored.job_ids() == jobs  # nothing left
     with running_worker():
         again = _upload(client, small_photo)
         assert wait_for(client, again + "status")["status"] == "done"
 
 
-def test_expired_jobs_are_deleted_by_the_periodic_task(client, workers, small_photo, settings):
-    job_url = _upload(client, small_photo)
-    folder = settings.MEDIA_ROOT / "jobs" / job_url.split("/")[2]
-    assert folder.exists()
-    workers.append(
-        WorkerProcess(
-            "sweeper", beat=True, JOB_RETENTION_SECONDS="2", PURGE_INTERVAL_SECONDS="1"
-        ).start()
+@contextlib.contextmanager
+def janitor(**env: str):
+    """The Procfile's janitor, `manage.py purge_jobs --forever`, as a process of its own."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "purge_jobs", "--forever"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while folder.exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not folder.exists()
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_finished_jobs_are_deleted_by_the_janitor_after_the_retention_time(
+    client, celery_worker, small_photo
+):
+    job_url = _upload(client, small_photo)
+    assert wait_for(client, job_url + "status")["status"] == "done"
+    assert stored.job_id(job_url) in stored.job_ids()
+    with janitor(JOB_RETENTION_SECONDS="2", PURGE_INTERVAL_SECONDS="1"):
+        deadline = time.monotonic() + 30
+        while stored.job_id(job_url) in stored.job_ids() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert stored.job_id(job_url) not in stored.job_ids()
     assert client.get(job_url).status_code == 404
+
+
+def test_a_queued_upload_survives_a_backlog_longer_than_the_retention_time(
+    client, small_photo, settings
+):
+    celery_app.control.purge()
+    job_url = _upload(client, small_photo)  # no worker yet: it waits in the queue
+    settings.JOB_RETENTION_SECONDS = 1
+    time.sleep(2.5)
+    assert services.jobs_purge() == []  # queued: never purged, however old the upload
+    with running_worker():
+        assert wait_for(client, job_url + "status")["status"] == "done"
+    time.sleep(1.5)
+    assert services.jobs_purge() == [stored.job_id(job_url)]  # finished: now it goes
 
 
 def test_a_photo_that_kills_its_worker_twice_is_given_up_with_a_message(
@@ -151,7 +185,7 @@ def test_a_photo_that_kills_its_worker_twice_is_given_up_with_a_message(
     attempts = f"softfocus:attempts:{job_url.split('/')[2]}:process"
     for attempt in (b"1", b"2"):
         deadline = time.monotonic() + 60
-        while jobs._redis().get(attempts) != attempt and time.monotonic() < deadline:
+        while records.redis_client().get(attempts) != attempt and time.monotonic() < deadline:
             time.sleep(0.02)
         (pool,) = worker.pool_processes()  # mid-job: it has just started this attempt
         pool.send_signal(signal.SIGKILL)

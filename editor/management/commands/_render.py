@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import jobs
+from editor import engine
 from editor.imaging import pipeline
 from editor.imaging.errors import ImageError, ModelError
 
@@ -28,7 +28,7 @@ class RenderCommand(BaseCommand):
 
     def handle(self, *args, input: Path, output: Path, mask: Path | None, model: str, **options):
         try:
-            rendered = pipeline.render(input.read_bytes(), self.tool, **jobs.model_args(model))
+            rendered = pipeline.render(input.read_bytes(), self.tool, **engine.model_args(model))
         except OSError as exc:
             raise CommandError(f"cannot read {input}: {exc.strerror or exc}") from None
         except (ImageError, ModelError) as exc:

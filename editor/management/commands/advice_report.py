@@ -7,7 +7,7 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
-from editor import jobs
+from editor import engine
 from editor.imaging import advice, measure, segment
 from editor.imaging.decode import to_rgb
 
@@ -43,8 +43,7 @@ class Command(BaseCommand):
     def _mask(self, rgb, dataset: str, name: str, cache: Path | None, model: str) -> np.ndarray:
         if cache:
             return segment.upscale(np.load(cache / f"{dataset}__{name}__{model}.npy"), rgb.shape)
-        args = jobs.model_args(model)
-        return segment.predict(rgb, segment.session(args["model_path"], args["model_sha256"]))
+        return segment.predict(rgb, engine.session(model))
 
     def _print(self, fired, totals: dict[str, int]) -> None:
         sets = sorted(totals)

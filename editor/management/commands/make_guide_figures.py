@@ -5,8 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import guide_figures, jobs
-from editor.imaging import segment
+from editor import engine, guide_figures
 from editor.imaging.errors import ModelError
 
 DEFAULT_OUT = Path(settings.BASE_DIR) / "static" / "img" / "guide"
@@ -31,9 +30,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out: Path, only: list[str] | None, **options):
-        args = jobs.model_args()
         try:
-            model = segment.session(args["model_path"], args["model_sha256"])
+            model = engine.session()
         except ModelError as exc:
             raise CommandError(str(exc)) from None
         out.mkdir(parents=True, exist_ok=True)

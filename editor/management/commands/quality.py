@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import evaluation, jobs
+from editor import engine, evaluation
 from editor.imaging import segment
 from editor.imaging.errors import ModelError
 
@@ -30,8 +30,7 @@ class Command(BaseCommand):
         if not datasets:
             raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
         try:
-            model_args = jobs.model_args(model)
-            session = segment.session(model_args["model_path"], model_args["model_sha256"])
+            session = engine.session(model)
         except ModelError as exc:
             raise CommandError(str(exc)) from None
 

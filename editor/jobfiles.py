@@ -1,0 +1,168 @@
+"""The files of a job: their names, the shape of result.json, and every read and write.
+
+A job is a folder `jobs/<id>/` in Django's default storage (a disk or an S3
+bucket, see editor/storages.py):
+
+    meta.json             the job record, written once at upload (editor/records.py)
+    original.<ext>        the upload, as sent
+    original-preview.jpg  the upright photo as a screen-sized JPEG, once analysed
+    mask.png              the refined mask at full resolution, once analysed
+    advice.json           the advisor's warnings, once analysed
+    edits.json            the visitor's fixes to the mask, if any
+    result-<rev>.<ext>    a rendered look at full size; <rev> names its options
+    preview-<rev>.<ext>   the same look, screen-sized
+    result.json           which render is current (schema: `Render`)
+
+No other module builds a path under `jobs/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import IO
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+ROOT = "jobs"
+META = "meta.json"
+ORIGINAL_PREVIEW = "original-preview.jpg"
+MASK = "mask.png"
+ADVICE = "advice.json"
+EDITS = "edits.json"
+RENDER = "result.json"
+RENDER_KINDS = ("result", "preview")
+
+
+@dataclass(frozen=True)
+class Render:
+    """result.json: the look on show. Its files stay until a newer look replaces them."""
+
+    result: str  # file name of the full-size result, e.g. "result-1a2b3c4d5e.jpg"
+    preview: str  # file name of its screen-sized preview
+    revision: str
+    options: dict
+    width: int
+    height: int
+
+
+def path(job_id: str, name: str) -> str:
+    return f"{ROOT}/{job_id}/{name}"
+
+
+def original_name(extension: str) -> str:
+    return f"original.{extension}"
+
+
+def render_name(kind: str, revision: str, extension: str) -> str:
+    return f"{kind}-{revision}.{extension}"
+
+
+def revision(options: dict, edits: object = None) -> str:
+    """A short name for a look (and the mask edits under it): the same look, the same files."""
+    named = options if not edits else {"options": options, "edits": edits}
+    return hashlib.sha1(json.dumps(named, sort_keys=True).encode()).hexdigest()[:10]
+
+
+# Reads and writes
+
+
+def write(job_id: str, name: str, content: bytes) -> None:
+    """Store a file, replacing any old one whole (both storage backends guarantee it)."""
+    default_storage.save(path(job_id, name), ContentFile(content))
+
+
+def write_json(job_id: str, name: str, value: object) -> None:
+    write(job_id, name, json.dumps(value).encode())
+
+
+def read(job_id: str, name: str) -> bytes:
+    with default_storage.open(path(job_id, name)) as f:
+        return f.read()
+
+
+def read_json(job_id: str, name: str, default):
+    """A small JSON file, or `default` when it is missing (not made yet, expired, or deleted)."""
+    try:
+        return json.loads(read(job_id, name))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return default
+
+
+def open_file(job_id: str, name: str) -> IO[bytes] | None:
+    """An open stored file for a download, or None if it is gone (expired, or replaced)."""
+    try:
+        return default_storage.open(path(job_id, name))
+    except FileNotFoundError:
+        return None
+
+
+def exists(job_id: str, name: str) -> bool:
+    return default_storage.exists(path(job_id, name))
+
+
+def read_render(job_id: str) -> Render | None:
+    found = read_json(job_id, RENDER, None)
+    return Render(**found) if found else None
+
+
+def write_render(job_id: str, render: Render) -> None:
+    write_json(job_id, RENDER, asdict(render))
+
+
+# The folder as a whole
+
+
+def names(job_id: str) -> list[str]:
+    try:
+        return default_storage.listdir(f"{ROOT}/{job_id}")[1]
+    except FileNotFoundError:
+        return []
+
+
+def job_ids() -> list[str]:
+    """Every job folder in storage (on S3: every prefix under jobs/)."""
+    try:
+        return default_storage.listdir(ROOT)[0]
+    except FileNotFoundError:
+        return []
+
+
+def find_render(job_id: str, kind: str, revision: str) -> str | None:
+    """The name of the stored `<kind>-<revision>.*`, if it still exists."""
+    prefix = f"{kind}-{revision}."
+    found = [name for name in names(job_id) if name.startswith(prefix)]
+    return found[0] if found else None
+
+
+def remove_other_renders(job_id: str, keep: tuple[str, ...]) -> None:
+    """Delete earlier looks' files, but not fresh ones: another worker may be
+    rendering a newer look of this job right now, and its files must survive."""
+    settled = datetime.now(UTC) - timedelta(seconds=30)
+    for name in names(job_id):
+        if not name.startswith(tuple(f"{kind}-" for kind in RENDER_KINDS)) or name in keep:
+            continue
+        stored = path(job_id, name)
+        with contextlib.suppress(FileNotFoundError):  # another worker got there first
+            if default_storage.get_modified_time(stored) < settled:
+                default_storage.delete(stored)
+
+
+def last_change(job_id: str) -> datetime | None:
+    """When a file of this job was last written; None for an empty folder."""
+    stamps = []
+    for name in names(job_id):
+        with contextlib.suppress(FileNotFoundError):
+            stamps.append(default_storage.get_modified_time(path(job_id, name)))
+    return max(stamps, default=None)
+
+
+def delete(job_id: str) -> None:
+    """The whole folder: meta.json first, so a half-deleted job is already invisible."""
+    with contextlib.suppress(FileNotFoundError):
+        default_storage.delete(path(job_id, META))
+    default_storage.delete_folder(f"{ROOT}/{job_id}")

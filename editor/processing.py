@@ -1,0 +1,106 @@
+"""What a worker does to a job: analyse the photo, render a look. Tasks call these.
+
+Everything a job needs is read from its folder in storage, so any worker can
+take any job. The layers kept in memory are only a cache: a miss (another
+worker, a restart) rebuilds them from storage, slower, with the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict
+
+from . import engine, jobfiles, records, services
+from .imaging import advice, encode, pipeline
+from .imaging.errors import ImageError
+from .records import Job
+
+logger = logging.getLogger(__name__)
+
+Report = Callable[..., None]  # report(stage, **extra): progress for the page
+
+_RECENT: OrderedDict[str, pipeline.Layers] = OrderedDict()
+_RECENT_SIZE = 1  # a 40 MP photo's layers take about 400 MB
+
+
+def job_process(*, job_id: str, report: Report) -> dict:
+    """Analyse the photo, store its mask and advice, render the first look. Safe to run twice."""
+    job = _get(job_id)
+    report("segmenting")
+    with records.crash_counter(job.id, "process"):
+        analysis = pipeline.analyse(
+            jobfiles.read(job.id, job.original), on_stage=report, **engine.model_args()
+        )
+        layers = analysis.layers
+        warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
+        jobfiles.write(job.id, jobfiles.MASK, encode.mask_png(layers.mask))
+        jobfiles.write(job.id, jobfiles.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
+        jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
+        _remember(job.id, layers)
+        report("compositing")
+        return _render(job, layers, pipeline.Options(**job.options), report)
+
+
+def job_render(*, job_id: str, report: Report) -> dict:
+    """The wanted look from the stored mask: no network run."""
+    job = _get(job_id)
+    report("compositing")
+    with records.crash_counter(job.id, "render"):
+        current = jobfiles.read_render(job.id)
+        wanted = services.render_take(job.id) or (current.options if current else job.options)
+        return _render(job, _layers(job), pipeline.Options(**wanted), report)
+
+
+def _render(job: Job, layers: pipeline.Layers, options: pipeline.Options, report: Report) -> dict:
+    """Preview first (the page shows it at once), then the full-size file."""
+    chosen = asdict(options.check(job.tool))
+    revision = jobfiles.revision(chosen)
+    current = jobfiles.read_render(job.id)
+    if current and current.revision == revision:
+        return asdict(current)  # asked twice while queued: already on show
+    small = pipeline.preview(layers, job.tool, options)
+    preview = jobfiles.render_name("preview", revision, small.extension)
+    jobfiles.write(job.id, preview, small.image)
+    report("saving", preview={"revision": revision})
+    rendered = pipeline.finish(layers, job.tool, options)
+    result = jobfiles.render_name("result", revision, rendered.extension)
+    jobfiles.write(job.id, result, rendered.image)
+    render = jobfiles.Render(
+        result=result,
+        preview=preview,
+        revision=revision,
+        options=chosen,
+        width=rendered.width,
+        height=rendered.height,
+    )
+    jobfiles.write_render(job.id, render)
+    jobfiles.remove_other_renders(job.id, keep=(result, preview))
+    return asdict(render)
+
+
+def _layers(job: Job) -> pipeline.Layers:
+    if job.id in _RECENT:
+        _RECENT.move_to_end(job.id)
+        return _RECENT[job.id]
+    layers = pipeline.layers_from(
+        jobfiles.read(job.id, job.original),
+        jobfiles.read(job.id, jobfiles.MASK),
+        engine.max_pixels(),
+    )
+    _remember(job.id, layers)
+    return layers
+
+
+def _remember(job_id: str, layers: pipeline.Layers) -> None:
+    _RECENT[job_id] = layers
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+
+
+def _get(job_id: str) -> Job:
+    job = records.job_get(job_id)
+    if job is None:
+        raise ImageError(records.EXPIRED)
+    return job

@@ -1,0 +1,59 @@
+"""The two places a job's files can live: a local (or shared) disk, or an S3-compatible bucket.
+
+Both replace a file whole, so a page polling a job never reads a file that
+is missing or half-written while a worker replaces it, and both can drop a
+job's folder in a few calls. `settings.STORAGE_BACKEND` picks one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from django.core.files.storage import FileSystemStorage
+from storages.backends.s3 import S3Storage
+
+
+class JobFileSystemStorage(FileSystemStorage):
+    """A folder on disk; a saved file replaces the old one by rename, never in place."""
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name  # the same name is the same file: replace it
+
+    def _save(self, name: str, content) -> str:
+        target = self.path(name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in content.chunks():
+                    out.write(chunk)
+            os.chmod(partial, 0o644)
+            os.replace(partial, target)
+        except BaseException:
+            if os.path.exists(partial):
+                os.unlink(partial)
+            raise
+        return name
+
+    def delete_folder(self, name: str) -> None:
+        shutil.rmtree(self.path(name), ignore_errors=True)
+
+
+class JobS3Storage(S3Storage):
+    """A private bucket. One PUT replaces an object whole; a folder goes in batched deletes.
+
+    Objects carry no public ACL and are only read through our own views, so a
+    leaked bucket name shows nothing.
+    """
+
+    file_overwrite = True
+    default_acl = None  # the bucket's own policy: private unless someone opens it
+    querystring_auth = True  # should a URL ever be made, it is signed and short-lived
+    querystring_expire = 300
+
+    def delete_folder(self, name: str) -> None:
+        prefix = self._normalize_name(name.rstrip("/") + "/")
+        # boto3 deletes in batches of up to 1000 keys per request.
+        self.bucket.objects.filter(Prefix=prefix).delete()
