@@ -68,8 +68,11 @@ loadtest: models
 bench: models
 	$(call with_stack,bench)
 
+# Every test with job files on disk, then the web tests again with job files in an
+# S3 bucket (moto_server, started by the tests like Redis).
 test: models browser
 	$(PY) -m pytest
+	TEST_STORAGE=s3 $(PY) -m pytest tests/web
 
 # Mask and picture quality against the plain method, on ../shared/eval (a report, not a test).
 quality: export DEBUG ?= 1

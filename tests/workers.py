@@ -18,8 +18,8 @@ from tests.paths import ROOT
 class WorkerProcess:
     """`celery -A config worker` as a child process, with the test run's settings."""
 
-    def __init__(self, name: str, *, beat: bool = False, **env: str):
-        self.name, self.beat, self.env = name, beat, env
+    def __init__(self, name: str, **env: str):
+        self.name, self.env = name, env
         self.log = Path(tempfile.mkstemp(prefix=f"worker-{name}-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
@@ -38,8 +38,6 @@ class WorkerProcess:
             "-n",
             f"{self.name}@%h",
         ]
-        if self.beat:
-            command += ["--beat", "--schedule", str(self.log.with_suffix(".beat"))]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

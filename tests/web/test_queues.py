@@ -1,0 +1,105 @@
+"""Nobody can stall the queue: renders coalesce, uploads get a 'busy' answer, limits hold."""
+
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from config import celery_app
+from editor import records
+from tests.conftest import running_worker
+from tests.web.conftest import wait_for
+
+
+def _submit(client, photo: bytes, tool: str = "portrait", **extra) -> dict:
+    fields = {"image": SimpleUploadedFile("a.jpg", photo), "tool": tool}
+    return client.post("/api/jobs", fields, **extra).json()
+
+
+def _queued(name: str) -> list[dict]:
+    return [json.loads(m) for m in records.redis_client().lrange(name, 0, -1)]
+
+
+def test_the_same_look_chosen_three_times_works_every_time(client, celery_worker, small_photo):
+    job = _submit(client, small_photo)
+    assert wait_for(client, job["status_url"])["status"] == "done"
+    for style in ("lens", "gaussian", "lens", "gaussian", "lens"):
+        answer = client.post(f"/api/jobs/{job['id']}/render", {"style": style})
+        assert answer.status_code == 202
+        status = wait_for(client, job["status_url"], until=["done", "failed"])
+        assert status["status"] == "done", status
+        assert status["options"]["style"] == style
+
+
+def test_a_flood_of_look_changes_queues_one_render_and_the_newest_look_wins(client, small_photo):
+    celery_app.control.purge()
+    job = _submit(client, small_photo)
+    with running_worker():
+        assert wait_for(client, job["status_url"])["status"] == "done"
+    # No worker now: watch what 30 quick look changes leave in the queues.
+    strengths = [round(0.5 + i * 0.05, 2) for i in range(30)]
+    for strength in strengths:
+        answer = client.post(f"/api/jobs/{job['id']}/render", {"strength": str(strength)})
+        assert answer.status_code == 202
+    assert len(_queued("renders")) == 1
+    other = _submit(client, small_photo, REMOTE_ADDR="192.0.2.7")  # another visitor
+    assert len(_queued("jobs")) == 1  # the upload waits behind no render at all
+    with running_worker():
+        assert wait_for(client, other["status_url"])["status"] == "done"
+        final = wait_for(client, job["status_url"], until=["done"])
+    assert final["options"]["strength"] == strengths[-1]
+    assert final["revision"] == answer.json()["revision"]
+
+
+def test_uploads_get_a_friendly_busy_answer_while_the_queue_is_full(client, small_photo, settings):
+    celery_app.control.purge()
+    settings.MAX_QUEUED_JOBS = 2
+    for _ in range(2):
+        page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
+        assert page.status_code == 302
+    page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
+    assert page.status_code == 503 and page["Retry-After"] == "60"
+    assert "very busy" in page.content.decode() and "try again in a minute" in page.content.decode()
+    api = client.post(
+        "/api/jobs", {"image": SimpleUploadedFile("a.jpg", small_photo), "tool": "cutout"}
+    )
+    assert api.status_code == 503 and api["Retry-After"] == "60"
+    assert "very busy" in api.json()["error"]
+    celery_app.control.purge()
+    assert client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", b"")}).status_code
+
+
+def test_look_changes_are_limited_per_job_and_per_client(
+    client, celery_worker, small_photo, settings
+):
+    job = _submit(client, small_photo)
+    assert wait_for(client, job["status_url"])["status"] == "done"
+    settings.JOB_RENDER_RATE_LIMIT = 3
+    url = f"/api/jobs/{job['id']}/render"
+    answers = [client.post(url, {"strength": str(s)}).status_code for s in (1.5, 2, 2.5, 3)]
+    assert answers == [202, 202, 202, 429]
+    refused = client.post(url, {"strength": "1"})
+    assert "Please wait" in refused.json()["error"] and int(refused["Retry-After"]) > 0
+
+    settings.JOB_RENDER_RATE_LIMIT, settings.RENDER_RATE_LIMIT = 0, 2
+    other = _submit(client, small_photo)
+    assert wait_for(client, other["status_url"])["status"] == "done"
+    visitor = {"REMOTE_ADDR": "198.51.100.9"}
+    url = f"/api/jobs/{other['id']}/render"
+    answers = [client.post(url, {"strength": str(s)}, **visitor).status_code for s in (2, 3, 1)]
+    assert answers == [202, 202, 429]
+    another = {"REMOTE_ADDR": "198.51.100.10"}
+    assert client.post(url, {"strength": "2"}, **another).status_code == 202
+
+
+def test_retries_are_limited_per_job(client, small_photo, settings):
+    celery_app.control.purge()
+    settings.RETRY_LIMIT, settings.JOB_QUEUED_STALE_SECONDS = 1, 0
+    job_url = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})[
+        "Location"
+    ]
+    celery_app.control.purge()  # lost from the queue: the page offers a retry
+    assert client.get(job_url + "status").json()["status"] == "failed"
+    assert client.post(job_url + "retry").status_code == 302
+    celery_app.control.purge()
+    page = client.post(job_url + "retry")
+    assert page.status_code == 429 and "Please wait" in page.content.decode()
