@@ -45,7 +45,7 @@ class UploadForm(forms.Form):
         return upload
 
     def job_fields(self) -> dict:
-        """What jobs.submit needs from a valid form."""
+        """What services.job_submit needs from a valid form."""
         return {
             "data": self.cleaned_data["data"],
             "filename": self.cleaned_data["image"].name,
