@@ -125,17 +125,19 @@ class S3Server:
         )
         wait_for_port(self.port, self.process, "moto_server")
 
-    def create_bucket(self, name: str) -> None:
+    def client(self):
         import boto3
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=S3["AWS_S3_ENDPOINT_URL"],
             aws_access_key_id=S3["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=S3["AWS_SECRET_ACCESS_KEY"],
             region_name=S3["AWS_S3_REGION_NAME"],
         )
-        client.create_bucket(Bucket=name)
+
+    def create_bucket(self, name: str) -> None:
+        self.client().create_bucket(Bucket=name)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -142,7 +142,7 @@ def test_a_web_and_two_workers_share_only_redis_and_the_bucket(
     web, two_workers, machines, small_photo
 ):
     base, gunicorn = web
-    _, roots = machines
+    shared, roots = machines
     jobs = [
         _post(f"{base}/api/jobs", {"tool": tool}, small_photo)
         for tool in ("portrait", "cutout", "portrait", "cutout", "portrait", "portrait")
@@ -163,5 +163,14 @@ def test_a_web_and_two_workers_share_only_redis_and_the_bucket(
         assert "succeeded in" in worker.log.read_text(), worker.log.read_text()
     for name, root in roots.items():  # nothing on any machine's own disk
         assert _files_under(root) == [], name
+    bucket = s3_server.client()
+    keys = [
+        o["Key"]
+        for o in bucket.list_objects_v2(Bucket=shared["AWS_STORAGE_BUCKET_NAME"])["Contents"]
+    ]
+    assert len({key.split("/")[1] for key in keys}) == len(jobs)
+    for key in keys:  # private: no grant to everyone, nor to any signed-in AWS user
+        grants = bucket.get_object_acl(Bucket=shared["AWS_STORAGE_BUCKET_NAME"], Key=key)["Grants"]
+        assert not [g for g in grants if "URI" in g["Grantee"]], (key, grants)
     mapped = _mapped_libraries(gunicorn)  # the web never loads the network
     assert not [path for path in mapped if "onnxruntime" in path or "cv2" in path]
