@@ -7,7 +7,9 @@ unsupported file is refused before a single pixel is decoded.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +32,10 @@ FORMATS = {
     "GIF": "GIF",
 }
 MIN_SIDE = 16
+# Cameras and editors write 1 to about 20 scans; each scan of a 40 MP photo can
+# cost the decoder 8 ms even when it holds a few bytes, so a file that repeats
+# one tiny scan thousands of times would tie up a process for minutes.
+MAX_SCANS = 64
 _DAMAGED = (
     "This image file is damaged or incomplete, so we could not read it. "
     "Please try exporting it again."
@@ -85,6 +91,8 @@ def probe(data: bytes, max_pixels: int) -> Probe:
         )
     if width * height > max_pixels:
         raise ImageError(_too_big(max_pixels))
+    if fmt in ("JPEG", "MPO"):
+        check_scans(data)
     return Probe(FORMATS[fmt], width, height)
 
 
@@ -102,6 +110,7 @@ def check(data: bytes, max_pixels: int) -> Probe:
             with Image.open(io.BytesIO(data)) as im:
                 if im.format == "PNG":
                     im.verify()
+                    check_png_stream(data)
                 else:
                     if im.format in ("JPEG", "MPO"):
                         im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
@@ -109,6 +118,88 @@ def check(data: bytes, max_pixels: int) -> Probe:
     except (OSError, ValueError, SyntaxError, EOFError, TypeError) as exc:
         raise ImageError(_DAMAGED) from exc
     return found
+
+
+def scan_count(data: bytes, limit: int = MAX_SCANS) -> int:
+    """How many scans the first image of a JPEG holds, from its markers alone.
+
+    Counting stops past `limit`. A malformed file ends the count where it
+    breaks: judging damage is the decoder's job, this only bounds its work.
+    """
+    scans, pos = 0, 2
+    while scans <= limit and pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image; an MPO's next pictures are never decoded
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if marker == 0xDA:
+            scans += 1
+            pos = _end_of_entropy_data(data, pos)
+    return scans
+
+
+def _end_of_entropy_data(data: bytes, pos: int) -> int:
+    """Where the next marker starts: 0xFF not followed by 0x00 (stuffing) or a restart."""
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
+        following = data[pos + 1]
+        if following != 0x00 and not 0xD0 <= following <= 0xD7:
+            return pos
+        pos += 2
+    return len(data)
+
+
+def check_scans(data: bytes) -> None:
+    """Refuse a JPEG with more scans than any encoder writes, before decoding it."""
+    if scan_count(data) > MAX_SCANS:
+        raise ImageError(
+            f"This JPEG is split into more than {MAX_SCANS} scans, far more than cameras or "
+            "editors write, and would take too long to read. Please save it again as an "
+            "ordinary JPEG."
+        )
+
+
+def check_png_stream(data: bytes) -> None:
+    """Inflate a PNG's pixel data, keeping none of it, to find a stream cut short.
+
+    Chunk checksums can all be right around a compressed stream that stops
+    early; only inflating it shows that. Memory stays at one megabyte.
+    """
+    if len(data) < 33:
+        raise ImageError(_DAMAGED)
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    inflate, pos, size = zlib.decompressobj(), 8, 0
+    try:
+        while pos + 8 <= len(data) and not inflate.eof:
+            length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+            if kind == b"IDAT":
+                chunk = data[pos + 8 : pos + 8 + length]
+                while chunk and not inflate.eof:
+                    size += len(inflate.decompress(chunk, 1 << 20))
+                    chunk = inflate.unconsumed_tail
+            pos += 12 + length
+    except zlib.error as exc:
+        raise ImageError(_DAMAGED) from exc
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4)
+    if not inflate.eof or size < _png_raw_size(width, height, channels * depth, interlace):
+        raise ImageError(_DAMAGED)
+
+
+def _png_raw_size(width: int, height: int, bits: int, interlace: int) -> int:
+    """Bytes of filtered rows a complete PNG inflates to (Adam7 passes when interlaced)."""
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4)]
+    passes += [(1, 0, 2, 2), (0, 1, 1, 2)]
+    size = 0
+    for x0, y0, dx, dy in passes if interlace else [(0, 0, 1, 1)]:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            size += rows * (1 + -(-columns * bits // 8))
+    return size
 
 
 def decode(data: bytes, max_pixels: int) -> Photo:

@@ -7,6 +7,7 @@ from PIL import Image
 from editor.imaging import decode
 from editor.imaging.errors import ImageError
 from tests.conftest import encode
+from tests.hostile import interlaced_png, png_with_a_cut_stream, scan_bomb
 
 LIMIT = 40_000_000
 
@@ -100,3 +101,45 @@ def test_it_rejects_a_photo_over_the_pixel_limit_from_its_header(astronaut):
 def test_it_rejects_formats_we_do_not_support(astronaut):
     with pytest.raises(ImageError, match="PPM files are not supported"):
         decode.probe(_pil_bytes(Image.fromarray(astronaut), "PPM"), LIMIT)
+
+
+def test_it_counts_the_scans_of_a_jpeg_from_its_markers(astronaut):
+    assert decode.scan_count(encode(astronaut)) == 1
+    assert decode.scan_count(_pil_bytes(Image.fromarray(astronaut), "JPEG", progressive=True)) == 10
+
+
+def test_it_refuses_a_scan_bomb_before_decoding_it():
+    with pytest.raises(ImageError, match="more than 64 scans"):
+        decode.check(scan_bomb(), LIMIT)
+    with pytest.raises(ImageError, match="more than 64 scans"):
+        decode.decode(scan_bomb(), LIMIT)  # the worker's decode is bounded the same way
+
+
+def test_it_still_reads_a_progressive_jpeg(astronaut):
+    data = _pil_bytes(Image.fromarray(astronaut), "JPEG", progressive=True)
+    assert decode.check(data, LIMIT).format == "JPEG"
+    assert decode.decode(data, LIMIT).pixels.shape == astronaut.shape
+
+
+def test_it_refuses_a_png_whose_compressed_stream_is_cut_short(astronaut):
+    png = _pil_bytes(Image.fromarray(astronaut), "PNG")
+    assert decode.check(png, LIMIT).format == "PNG"
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode.check(png_with_a_cut_stream(png), LIMIT)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "1"])
+def test_it_accepts_complete_pngs_of_every_depth(astronaut, mode):
+    im = Image.fromarray(astronaut).resize((333, 201))
+    if mode == "I;16":
+        im = Image.fromarray(np.asarray(im.convert("L")).astype("<u2") * 257)
+    assert decode.check(_pil_bytes(im.convert(mode), "PNG"), LIMIT).format == "PNG"
+
+
+def test_it_accepts_an_interlaced_png_and_refuses_it_cut_short(astronaut):
+    pixels = np.ascontiguousarray(astronaut[:203, :301])  # sizes that leave partial Adam7 blocks
+    png = interlaced_png(pixels)
+    np.testing.assert_array_equal(decode.decode(png, LIMIT).pixels, pixels)
+    assert decode.check(png, LIMIT).format == "PNG"
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode.check(png_with_a_cut_stream(png), LIMIT)

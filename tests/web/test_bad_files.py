@@ -15,6 +15,7 @@ from PIL import Image
 
 from tests import stored
 from tests.conftest import encode
+from tests.hostile import png_with_a_cut_stream, scan_bomb
 from tests.web.conftest import wait_for
 
 
@@ -83,6 +84,13 @@ def _cases(photo: np.ndarray) -> dict[str, tuple[str, bytes, str]]:
         ),
         "truncated jpeg": ("cut.jpg", jpeg[: len(jpeg) // 2], "damaged or incomplete"),
         "truncated png": ("cut.png", png[: len(png) // 2], "damaged or incomplete"),
+        "png with a cut-off stream": (
+            "cut.png",
+            png_with_a_cut_stream(png),
+            "damaged or incomplete",
+        ),
+        "scan bomb": ("scans.jpg", scan_bomb(), "more than 64 scans"),
+        "progressive jpeg": ("steps.jpg", encode(photo, progressive=True), "works"),
         "corrupt header": (
             "bad.jpg",
             b"\xff\xd8\xff\xe0" + b"\x00" * 200 + jpeg[600:],
