@@ -60,8 +60,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "editor.middleware.api_errors",
     "editor.middleware.content_security_policy",
     "editor.middleware.service_unavailable",
+    "editor.middleware.api_same_origin",
     "editor.uploads.guard",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -103,7 +103,14 @@ class ApiUploadForm(UploadForm):
 
 
 def first_error(*forms_: forms.Form) -> str:
+    """The first message, with any value it quotes cut short: never echo a megabyte back."""
     for form in forms_:
-        for errors in form.errors.values():
-            return errors[0]
+        for errors in form.errors.as_data().values():
+            error = errors[0]
+            params = {key: _short(value) for key, value in (error.params or {}).items()}
+            return forms.ValidationError(error.message, params=params or None).messages[0]
     return ""
+
+
+def _short(value: object, limit: int = 40) -> object:
+    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value

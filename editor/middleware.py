@@ -1,9 +1,11 @@
-"""Site-wide response policies: the CSP header, and a friendly 503 when Redis is away."""
+"""Site-wide response policies: the CSP header, a friendly 503 when Redis is away, and the
+API's rules: JSON errors always, and no form posts from other sites."""
 
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from kombu.exceptions import OperationalError
@@ -48,3 +50,85 @@ def service_unavailable(get_response: Callable) -> Callable:
 
     middleware.process_exception = process_exception
     return middleware
+
+
+API_ERRORS = {
+    400: "This request could not be read: a form that is malformed or too large.",
+    403: "This request was refused.",
+    404: "Nothing here: check the address and the job id.",
+    405: "This address does not accept that method.",
+    413: "This request is too large.",
+    500: "Something went wrong on our side. Please try again.",
+}
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def api_errors(get_response: Callable) -> Callable:
+    """Every error under /api/ is JSON `{"error": …}`, Django's own 400s, 404s and 405s too.
+
+    Views answer JSON themselves; this catches what is refused before a view
+    runs or by Django's default handlers, which would answer HTML.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not _is_api(request) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        message = API_ERRORS.get(response.status_code, response.reason_phrase)
+        if response.status_code == 405:
+            message = f"This address accepts {response.get('Allow', 'GET')} only."
+        return _api_error(message, response.status_code, response)
+
+    def process_exception(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if _is_api(request) and isinstance(exc, TOO_LARGE):
+            return _api_error(
+                "This form is too large or has too many fields. Send the photo as a file field.",
+                413,
+            )
+        return None
+
+    middleware.process_exception = process_exception
+    return middleware
+
+
+def api_same_origin(get_response: Callable) -> Callable:
+    """Refuse a browser's cross-site POST to /api/, before its body is read.
+
+    The API takes no CSRF token, so a page elsewhere could post a form to it.
+    Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`);
+    scripts send neither, and are unaffected.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if _is_api(request) and request.method not in ("GET", "HEAD", "OPTIONS"):
+            if not _same_origin(request):
+                message = "Requests to the API from pages on other sites are refused."
+                return _api_error(message, 403)
+        return get_response(request)
+
+    return middleware
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):  # none: typed by the user
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser: curl, scripts
+    own = request.build_absolute_uri("/").rstrip("/")
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(message: str, status: int, original: HttpResponse | None = None) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    for header in ("Allow", "Retry-After"):
+        if original is not None and original.has_header(header):
+            response[header] = original[header]
+    return response

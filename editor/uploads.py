@@ -5,6 +5,7 @@ store) the whole body first. The rate limit is a fixed-window counter per
 client, kept in the Redis cache.
 """
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +20,24 @@ logger = logging.getLogger(__name__)
 
 
 def client_key(request: HttpRequest) -> str:
+    """Who is asking: an IPv4 address, or an IPv6 address's /64 network.
+
+    One IPv6 subscriber usually holds a whole /64 (2^64 addresses), so a limit
+    per exact address would be no limit at all.
+    """
     value = request.META.get(settings.CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR", "")
     # X-Forwarded-For: only the last hop was written by our own proxy; the
     # entries before it are whatever the client chose to send.
-    return value.split(",")[-1].strip()
+    value = value.split(",")[-1].strip()
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return value[:64]
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def upload_allowed(request: HttpRequest) -> bool:

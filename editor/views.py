@@ -122,8 +122,9 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
         as_attachment="download" in request.GET,
         filename=f"{found.stem}-{label}.{extension}",
     )
-    # A ?v= file belongs to one revision and never changes; nor do the mask and original.
-    fixed = bool(revision) or name in ("original", "mask")
+    # A ?v= file belongs to one revision and never changes; nor does the mask, nor the
+    # original once its upright preview is made (until then it is the raw upload).
+    fixed = bool(revision) or name == "mask" or stored_name == jobfiles.ORIGINAL_PREVIEW
     response["Cache-Control"] = "private, max-age=3600" if fixed else "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
