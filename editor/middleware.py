@@ -53,7 +53,7 @@ def service_unavailable(get_response: Callable) -> Callable:
 
 
 API_ERRORS = {
-    400: "This request could not be read: a form that is malformed or too large.",
+    400: "This request is malformed (its form, its headers or its host), so we could not read it.",
     403: "This request was refused.",
     404: "Nothing here: check the address and the job id.",
     405: "This address does not accept that method.",

@@ -34,7 +34,9 @@ def test_an_oversized_or_malformed_form_gets_a_json_error(client):
     broken = client.generic(
         "POST", "/api/jobs", b"--x\r\nnot a part", content_type="multipart/form-data; boundary="
     )
-    assert "could not be read" in _json_error(broken, 400)
+    assert "could not read it" in _json_error(broken, 400)
+    unknown_host = client.post("/api/jobs", HTTP_HOST="evil.example", HTTP_ORIGIN="http://x.io")
+    assert "could not read it" in _json_error(unknown_host, 400)  # Django's DisallowedHost
 
 
 def test_a_bad_value_is_never_echoed_back_whole(client, small_photo):

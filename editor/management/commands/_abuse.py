@@ -3,12 +3,18 @@
 Loopback only: they are pointed at a site the caller started itself.
 """
 
+import io
 import json
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+import numpy as np
+from PIL import Image
+from skimage import data as photos
 
 
 class SlowClients(threading.Thread):
@@ -74,11 +80,15 @@ def _closed_by_server(sock: socket.socket) -> bool:
 
 
 class RenderFlood(threading.Thread):
-    """Asks for a new look of one job `per_second` times a second, alternating two looks."""
+    """Asks for new looks `per_second` times a second, alternating between jobs and looks.
 
-    def __init__(self, url: str, job_id: str, per_second: float = 4.0):
+    Alternating jobs defeats the worker's cache of the last photo's layers,
+    as the attack that found this did.
+    """
+
+    def __init__(self, url: str, job_ids: list[str], per_second: float = 4.0):
         super().__init__(daemon=True)
-        self.endpoint = f"{url}/api/jobs/{job_id}/render"
+        self.endpoints = [f"{url}/api/jobs/{job_id}/render" for job_id in job_ids]
         self.period = 1 / per_second
         self.statuses: dict[int, int] = {}
         self._done = threading.Event()
@@ -86,17 +96,17 @@ class RenderFlood(threading.Thread):
     def run(self) -> None:
         sent = 0
         while not self._done.wait(self.period):
-            look = {"strength": "2.5" if sent % 2 else "0.5", "style": "lens"}
+            look = {"strength": "2.5" if sent % 4 < 2 else "0.5", "style": "lens"}
+            endpoint = self.endpoints[sent % len(self.endpoints)]
             sent += 1
             request = urllib.request.Request(
-                self.endpoint, data=urllib.parse.urlencode(look).encode(), method="POST"
+                endpoint, data=urllib.parse.urlencode(look).encode(), method="POST"
             )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
-                    json.load(response)
                     status = response.status
             except urllib.error.HTTPError as exc:
-                status = exc.code
+                status = exc.code  # 429 once the limits bite: the defence working
             except OSError:
                 status = 0  # no answer at all
             self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -108,4 +118,72 @@ class RenderFlood(threading.Thread):
     def summary(self) -> str:
         sent = sum(self.statuses.values())
         answers = ", ".join(f"{code or 'none'}: {n}" for code, n in sorted(self.statuses.items()))
-        return f"{sent} renders asked ({answers})"
+        return f"{sent} new looks asked ({answers})"
+
+
+class Abuse:
+    """A render flood on two finished 12 MP jobs and 50 slow connections, beside a burst.
+
+    `post_photo(api_url, tool, photo)` uploads and answers the API's JSON.
+    Before the burst it times one small upload alone and one under the abuse:
+    how much another visitor's job is delayed.
+    """
+
+    def __init__(self, url: str, post_photo, photo: bytes, slow: int = 50, per_second: float = 4):
+        self.url, self.post_photo, self.photo = url, post_photo, photo
+        self.slow_count, self.per_second = slow, per_second
+        self.flood: RenderFlood | None = None
+        self.slow: SlowClients | None = None
+
+    def start(self) -> list[str]:
+        alone = self._time_job(self.photo)
+        big = _twelve_megapixels()
+        targets = [self._finish(big) for _ in range(2)]
+        address = urllib.parse.urlsplit(self.url)
+        self.slow = SlowClients(address.hostname, address.port, self.slow_count).open_all()
+        self.flood = RenderFlood(self.url, targets, self.per_second)
+        self.flood.start()
+        time.sleep(8)  # let the flood build its backlog first
+        during = self._time_job(self.photo)
+        return [
+            f"a small upload, start to result: {alone:.1f} s alone (reference), "
+            f"{during:.1f} s during a render flood ({self.per_second:g}/s on two 12 MP jobs) "
+            f"and {self.slow_count} slow connections"
+        ]
+
+    def stop(self) -> list[str]:
+        self.flood.stop()
+        self.slow.stop()
+        return [
+            f"abusive client: {self.flood.summary()}; {self.slow_count} slow connections held, "
+            f"{self.slow.dropped} dropped by the server and reopened"
+        ]
+
+    def _finish(self, photo: bytes) -> str:
+        created = self.post_photo(f"{self.url}/api/jobs", "portrait", photo)
+        _until_done(created["status_url"])
+        return created["id"]
+
+    def _time_job(self, photo: bytes) -> float:
+        started = time.monotonic()
+        _until_done(self.post_photo(f"{self.url}/api/jobs", "cutout", photo)["status_url"])
+        return time.monotonic() - started
+
+
+def _until_done(status_url: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = json.load(urllib.request.urlopen(status_url, timeout=30))
+        if state["status"] == "done":
+            return
+        if state["status"] == "failed":
+            raise RuntimeError(f"{status_url}: {state['error']}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{status_url}: not done in {timeout:.0f} s")
+
+
+def _twelve_megapixels() -> bytes:
+    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((4000, 3000)))
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=90)
+    return buf.getvalue()

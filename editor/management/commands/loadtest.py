@@ -4,6 +4,7 @@ Sends N uploads from C concurrent clients through the API, polls every job to
 the end, checks each result, and meanwhile times the home page.
 """
 
+import argparse
 import io
 import json
 import statistics
@@ -18,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 from skimage import data as photos
 
+from . import _abuse
+
 
 class Command(BaseCommand):
     help = "Send a burst of uploads to a running site and report throughput and latency."
@@ -28,10 +31,19 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=20)
         parser.add_argument("--timeout", type=float, default=900, help="seconds for the lot")
         parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the site")
+        parser.add_argument(
+            "--abuse",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="beside the burst, an abusive client: a render flood and 50 slow connections",
+        )
 
-    def handle(self, *args, url: str, jobs: int, clients: int, timeout: float, wait: float, **_):
+    def handle(self, *args, url: str, jobs: int, clients: int, timeout: float, wait: float, **opts):
         _wait_for_site(url, wait)
         photo = _photo()
+        abuse = _abuse.Abuse(url, _post_photo, photo) if opts["abuse"] else None
+        for line in abuse.start() if abuse else []:
+            self.stdout.write(line)
         probe = _HomeProbe(url)
         probe.start()
         started = time.monotonic()
@@ -40,6 +52,8 @@ class Command(BaseCommand):
             outcomes = list(pool.map(lambda tool: _one_job(url, tool, photo, timeout), tools))
         elapsed = time.monotonic() - started
         probe.stop()
+        for line in abuse.stop() if abuse else []:
+            self.stdout.write(line)
 
         ids = [o["id"] for o in outcomes if o.get("id")]
         good = [o for o in outcomes if o.get("ok")]
@@ -56,6 +70,11 @@ class Command(BaseCommand):
             f"home page during the burst: {len(latencies)} requests, "
             f"p50 {_percentile(latencies, 50) * 1000:.0f} ms, "
             f"p95 {_percentile(latencies, 95) * 1000:.0f} ms, errors {probe.errors}"
+        )
+        waits = sorted(o["seconds"] for o in good)
+        self.stdout.write(
+            f"upload to result, per job: p50 {_percentile(waits, 50):.1f} s, "
+            f"p95 {_percentile(waits, 95):.1f} s"
         )
         problems = [o for o in outcomes if not o.get("ok")]
         for problem in problems[:10]:
@@ -85,6 +104,7 @@ def _photo() -> bytes:
 
 
 def _one_job(url: str, tool: str, photo: bytes, timeout: float) -> dict:
+    started = time.monotonic()
     try:
         created = _post_photo(f"{url}/api/jobs", tool, photo)
         deadline = time.monotonic() + timeout
@@ -100,7 +120,14 @@ def _one_job(url: str, tool: str, photo: bytes, timeout: float) -> dict:
         result = Image.open(io.BytesIO(urllib.request.urlopen(state["result_url"]).read()))
         expected = "RGB" if tool == "portrait" else "RGBA"
         ok = result.size == (1600, 1200) and result.mode == expected
-        return {"id": created["id"], "ok": ok, "size": result.size, "mode": result.mode}
+        seconds = time.monotonic() - started
+        return {
+            "id": created["id"],
+            "ok": ok,
+            "size": result.size,
+            "mode": result.mode,
+            "seconds": seconds,
+        }
     except Exception as exc:  # a load test reports every failure, whatever it is
         return {"error": repr(exc)}
 
