@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -129,7 +130,14 @@ class Abuse:
     how much another visitor's job is delayed.
     """
 
-    def __init__(self, url: str, post_photo, photo: bytes, slow: int = 50, per_second: float = 4):
+    def __init__(
+        self,
+        url: str,
+        post_photo: Callable[[str, str, bytes], dict],
+        photo: bytes,
+        slow: int = 50,
+        per_second: float = 4,
+    ):
         self.url, self.post_photo, self.photo = url, post_photo, photo
         self.slow_count, self.per_second = slow, per_second
         self.flood: RenderFlood | None = None
