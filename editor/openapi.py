@@ -1,0 +1,324 @@
+"""The API, described once: the OpenAPI document, the API page and the README's tables.
+
+The endpoints and the look's fields are written here as data; `document()`
+turns them into OpenAPI 3, the API page renders them with curl examples, and a
+test checks that the README's tables say the same (`markdown_tables()`).
+"""
+
+import re
+from dataclasses import dataclass, field, replace
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from .imaging.advice import ADVICE
+from .imaging.pipeline import FORMATS, STRENGTHS, TOOLS
+
+STATUSES = ("queued", "running", "done", "failed")
+STAGES = ("queued", "segmenting", "compositing", "saving")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    schema: dict
+    meaning: str
+    default: str = ""
+
+
+# The look of a result: optional on upload and on render.
+LOOK = (
+    Field(
+        "strength",
+        {"type": "number", "minimum": STRENGTHS[0], "maximum": STRENGTHS[1]},
+        f"blur strength, {STRENGTHS[0]:g} to {STRENGTHS[1]:g} (a multiple of the default, "
+        "which scales with the photo's size)",
+        "1",
+    ),
+    Field(
+        "style",
+        {"type": "string", "enum": ["gaussian", "lens"]},
+        "`gaussian`, or `lens` (disc-shaped blur; highlights become round discs)",
+        "`gaussian`",
+    ),
+    Field(
+        "background",
+        {"type": "string", "pattern": "^(transparent|blur|#[0-9a-fA-F]{6})$"},
+        "cutout only: `transparent`, `blur`, or a colour `#rrggbb`",
+        "`transparent`",
+    ),
+    Field(
+        "format",
+        {"type": "string", "enum": sorted({f for formats in FORMATS.values() for f in formats})},
+        "portrait: `jpeg` or `webp`; cutout: `png` or `webp-lossless`",
+        "the first",
+    ),
+    Field(
+        "keep_camera_details",
+        {"type": "boolean"},
+        "`true` to keep EXIF camera details (never location)",
+        "off",
+    ),
+)
+UPLOAD = (
+    Field("image", {"type": "string", "format": "binary"}, "the photo file"),
+    Field("tool", {"type": "string", "enum": list(TOOLS)}, "`portrait` or `cutout`"),
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    summary: str
+    meaning: str
+    curl: str  # {site} stands for the site's address
+    answers: dict[int, str]  # status -> schema name (or "" for a file)
+    form: tuple[Field, ...] = ()
+    required: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = field(default=())
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.method}-{self.path}".replace("/", "-").replace("{", "").replace("}", "")
+
+
+ENDPOINTS = (
+    Endpoint(
+        "post",
+        "/api/jobs",
+        "Upload a photo",
+        "A multipart form with the photo and the tool, and optionally the look. "
+        "The job is queued; poll its status URL.",
+        "curl -F image=@me.jpg -F tool=portrait {site}/api/jobs",
+        {202: "JobCreated", 400: "Error", 413: "Error", 429: "Error", 503: "Error"},
+        form=UPLOAD + LOOK,
+        required=("image", "tool"),
+    ),
+    Endpoint(
+        "get",
+        "/api/jobs/{id}",
+        "A job's state",
+        "Its status and stage; once done, the addresses of the result and the mask, "
+        "the look it has and the advisor's warnings.",
+        "curl {site}/api/jobs/<id>",
+        {200: "Job", 404: "Error", 503: "Error"},
+        parameters=("id",),
+    ),
+    Endpoint(
+        "post",
+        "/api/jobs/{id}/render",
+        "Change the look",
+        "A new look for a finished job, from its stored mask: the network does not run again. "
+        "Poll the status URL until `status` is `done` and `revision` matches.",
+        "curl -d style=lens -d strength=2 {site}/api/jobs/<id>/render",
+        {202: "RenderAccepted", 400: "Error", 404: "Error", 409: "Error", 503: "Error"},
+        form=LOOK,
+        parameters=("id",),
+    ),
+    Endpoint(
+        "get",
+        "/jobs/{id}/result",
+        "Download the result",
+        "The result at full resolution, in the look's file type. `/jobs/<id>/mask` gives the mask "
+        "as an 8-bit grayscale PNG.",
+        "curl -o me-portrait.jpg {site}/jobs/<id>/result",
+        {200: "", 404: ""},
+        parameters=("id",),
+    ),
+)
+
+_NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {"error": {"type": "string", "description": "a sentence for a person"}},
+        "required": ["error"],
+    },
+    "JobCreated": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "status_url": {"type": "string", "format": "uri"},
+        },
+        "required": ["id", "status_url"],
+    },
+    "RenderAccepted": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "status_url": {"type": "string", "format": "uri"},
+            "revision": {"type": "string"},
+        },
+        "required": ["id", "status_url", "revision"],
+    },
+    "Warning": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "enum": list(ADVICE)},
+            "message": {"type": "string"},
+            "guide_url": {"type": "string", "format": "uri"},
+        },
+        "required": ["code", "message", "guide_url"],
+    },
+    "Job": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "tool": {"type": "string", "enum": list(TOOLS)},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "stage": {"type": "string", "enum": list(STAGES) + [""]},
+            "result_url": _NULLABLE_URL,
+            "mask_url": _NULLABLE_URL,
+            "error": {"type": "string", "nullable": True},
+            "options": {
+                "type": "object",
+                "nullable": True,
+                "properties": {f.name: f.schema for f in LOOK},
+            },
+            "revision": {"type": "string", "nullable": True},
+            "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
+        },
+        "required": ["id", "tool", "status", "stage", "warnings"],
+    },
+}
+REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "A bad request: no image, not a photo, damaged, too many pixels, bad options",
+    404: "No job with this id (or it has expired)",
+    409: "The job has no result yet",
+    413: "The file is over the size limit",
+    429: "Over the upload rate limit",
+    503: "Redis is unreachable: try again in a minute",
+}
+
+
+def document(site: str) -> dict:
+    """The OpenAPI 3 document of the API, for a site at `site` (no trailing slash)."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Softfocus API",
+            "version": "1",
+            "description": "Portrait mode and background remover for scripts. "
+            "No authentication; uploads count against the per-client rate limit "
+            f"({settings.UPLOAD_RATE_LIMIT} per {settings.UPLOAD_RATE_WINDOW} s). "
+            f"Photos up to {settings.MAX_UPLOAD_MB} MB and {settings.MAX_MEGAPIXELS} megapixels.",
+        },
+        "servers": [{"url": site}],
+        "paths": _paths(),
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+def _paths() -> dict:
+    paths: dict[str, dict] = {}
+    for endpoint in ENDPOINTS:
+        operation = {
+            "operationId": endpoint.anchor,
+            "summary": endpoint.summary,
+            "description": endpoint.meaning,
+            "responses": {
+                str(code): _answer(code, name) for code, name in endpoint.answers.items()
+            },
+        }
+        if endpoint.parameters:
+            operation["parameters"] = [
+                {
+                    "name": p,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                }
+                for p in endpoint.parameters
+            ]
+        if endpoint.form:
+            schema = {
+                "type": "object",
+                "properties": {
+                    f.name: {**f.schema, "description": f.meaning} for f in endpoint.form
+                },
+                "required": list(endpoint.required) or None,
+            }
+            schema = {key: value for key, value in schema.items() if value is not None}
+            types = ["multipart/form-data"]
+            if "image" not in schema["properties"]:
+                types.append("application/x-www-form-urlencoded")
+            operation["requestBody"] = {
+                "required": bool(endpoint.required),
+                "content": {kind: {"schema": schema} for kind in types},
+            }
+        paths.setdefault(endpoint.path, {})[endpoint.method] = operation
+    return paths
+
+
+def _answer(code: int, schema: str) -> dict:
+    answer: dict = {"description": REASONS[code]}
+    if schema:
+        answer["content"] = {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+        }
+    elif code == 200:
+        answer["content"] = {"image/*": {"schema": {"type": "string", "format": "binary"}}}
+    return answer
+
+
+def markdown_tables() -> list[str]:
+    """The README's tables, as the README must show them."""
+    look = ["| field | values | default |", "|---|---|---|"]
+    look += [f"| `{f.name}` | {f.meaning} | {f.default} |" for f in LOOK]
+    endpoints = ["| request | what it does |", "|---|---|"]
+    endpoints += [
+        f"| `{e.method.upper()} {e.path.replace('{id}', '<id>')}` | {e.summary} |"
+        for e in ENDPOINTS
+    ]
+    return ["\n".join(look), "\n".join(endpoints)]
+
+
+def _site(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _html(text: str) -> str:
+    """`code` in the descriptions becomes <code>code</code> on the page."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))
+
+
+def _for_page(endpoint: Endpoint) -> Endpoint:
+    form = tuple(
+        replace(f, meaning=_html(f.meaning), default=_html(f.default)) for f in endpoint.form
+    )
+    return replace(endpoint, meaning=_html(endpoint.meaning), form=form)
+
+
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    site = _site(request)
+    endpoints = [
+        {
+            "endpoint": _for_page(e),
+            "curl": e.curl.format(site=site),
+            "path": e.path.replace("{id}", "<id>"),
+        }
+        for e in ENDPOINTS
+    ]
+    context = {
+        "endpoints": endpoints,
+        "look": LOOK,
+        "reasons": REASONS,
+        "site": site,
+        "codes": list(ADVICE),
+    }
+    return render(request, "editor/api.html", context)
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(document(_site(request)))
+    response["Access-Control-Allow-Origin"] = "*"  # so API tools on other sites can read it
+    return response
