@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import jobfiles, records, services, uploads
+from . import jobfiles, queue, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
 from .records import Job
 from .responses import refused_json
@@ -152,7 +152,9 @@ def _file_url(found: Job, name: str, revision: str | None) -> str | None:
 def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
     status = records.status(found)
-    return {"job": found, "status": status, "look": _look_form(found, status), "refusal": refusal}
+    ahead = queue.jobs_ahead(found.id) if status.state == "queued" else None
+    context = {"job": found, "status": status, "look": _look_form(found, status), "ahead": ahead}
+    return context | {"refusal": refusal}
 
 
 def _look_form(found: Job, status: records.Status) -> LookForm:

@@ -1,8 +1,10 @@
 // The job page. While the photo is analysed, poll the status view and swap in
 // the fragment the server renders, so the page and the poller never disagree
 // (without JavaScript a <noscript> meta refresh does the same job). Once there
-// is a result, changing the look posts the form in the background, shows the
-// new preview as soon as it exists, then the finished fragment.
+// is a result, a change of look is posted in the background (one post for a
+// burst of changes), the new preview is shown as soon as it exists, and only
+// the parts of the page that describe the result are replaced: the controls
+// stay as they are, and so does the keyboard focus.
 (function () {
   "use strict";
   var box = document.getElementById("job-status");
@@ -13,6 +15,10 @@
   var waitedSince = 0;
   var delay = 700;
   var timer = null;
+  var lookTimer = null;
+  var ticker = null;
+  var lastHtml = null;
+  var LOOK_PAUSE = 350; // ms of calm after the last change before a render is asked for
 
   function finished(state) {
     return state === "done" || state === "failed";
@@ -23,10 +29,35 @@
     timer = window.setTimeout(poll, ms);
   }
 
+  // Replace the parts that changed; keep the look form and the comparison as they are.
+  function patch(html) {
+    var next = document.createElement("div");
+    next.innerHTML = html;
+    if (!box.querySelector(".result") || !next.querySelector(".result")) {
+      box.innerHTML = html;
+      setUp();
+      return;
+    }
+    next.querySelectorAll("[data-part]").forEach(function (part) {
+      var old = box.querySelector("[data-part=" + part.getAttribute("data-part") + "]");
+      if (old && old.innerHTML !== part.innerHTML) old.innerHTML = part.innerHTML;
+    });
+    var image = box.querySelector("img[data-role=result]");
+    var fresh = next.querySelector("img[data-role=result]");
+    if (image && fresh) {
+      if (image.getAttribute("src") !== fresh.getAttribute("src")) image.setAttribute("src", fresh.getAttribute("src"));
+      image.setAttribute("alt", fresh.getAttribute("alt"));
+    }
+    box.querySelector(".result").setAttribute("data-state", next.querySelector(".result").getAttribute("data-state"));
+  }
+
   function show(data) {
-    box.innerHTML = data.html;
     box.setAttribute("data-state", data.status);
     box.setAttribute("data-stage", data.stage);
+    if (data.html !== lastHtml) {
+      lastHtml = data.html;
+      patch(data.html);
+    }
   }
 
   function poll() {
@@ -40,9 +71,7 @@
         if (!data) return;
         delay = 700;
         if (wanted) return followLook(data);
-        if (data.status !== box.getAttribute("data-state") || data.stage !== box.getAttribute("data-stage")) {
-          show(data);
-        }
+        show(data);
         if (!finished(data.status)) schedule(delay);
       })
       .catch(function () {
@@ -68,9 +97,12 @@
     schedule(150); // a new look takes well under a second: look often
   }
 
+  function updating(on) {
+    var mark = box.querySelector("[data-role=updating]");
+    if (mark) mark.hidden = !on;
+  }
+
   function changeLook(form) {
-    var updating = box.querySelector("[data-role=updating]");
-    if (updating) updating.hidden = false;
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
@@ -82,6 +114,13 @@
       .catch(function () { form.submit(); }); // fall back to the plain form post
   }
 
+  // A slider drag, or a run of arrow keys, makes one render: the last look.
+  function lookChanged(form) {
+    updating(true);
+    window.clearTimeout(lookTimer);
+    lookTimer = window.setTimeout(function () { changeLook(form); }, LOOK_PAUSE);
+  }
+
   box.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-role=look]");
     if (!form) return;
@@ -89,15 +128,84 @@
       var colour = form.querySelector("input[name=background][value=colour]");
       if (colour) colour.checked = true;
     }
-    changeLook(form);
+    lookChanged(form);
+  });
+
+  box.addEventListener("input", function (event) {
+    var shown = event.target.name === "strength" && box.querySelector("output[data-role=strength]");
+    if (shown) shown.textContent = "× " + event.target.value;
   });
 
   box.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-role=look]");
     if (!form) return;
     event.preventDefault();
-    changeLook(form);
+    lookChanged(form);
   });
 
+  // Before and after on one picture: the divider shows the original to its left.
+  function setSplit(divider, value) {
+    value = Math.max(0, Math.min(100, Math.round(value)));
+    divider.setAttribute("aria-valuenow", value);
+    divider.setAttribute("aria-valuetext", value + "% original");
+    divider.closest(".compare-frame").style.setProperty("--split", value + "%");
+  }
+
+  function setUpCompare() {
+    var divider = box.querySelector("[data-role=divider]");
+    if (!divider || divider.getAttribute("data-ready")) return;
+    divider.setAttribute("data-ready", "1");
+    divider.hidden = false;
+    var frame = divider.closest(".compare-frame");
+    frame.classList.add("is-stacked");
+    setSplit(divider, 50);
+
+    function follow(event) {
+      var bounds = frame.getBoundingClientRect();
+      setSplit(divider, ((event.clientX - bounds.left) / bounds.width) * 100);
+    }
+    frame.addEventListener("pointerdown", function (event) {
+      if (event.button !== 0) return;
+      frame.setPointerCapture(event.pointerId);
+      follow(event);
+      divider.focus({ preventScroll: true });
+      event.preventDefault();
+    });
+    frame.addEventListener("pointermove", function (event) {
+      if (frame.hasPointerCapture(event.pointerId)) follow(event);
+    });
+    divider.addEventListener("keydown", function (event) {
+      var now = Number(divider.getAttribute("aria-valuenow"));
+      var steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -20, PageUp: 20 };
+      if (event.key in steps) setSplit(divider, now + steps[event.key]);
+      else if (event.key === "Home") setSplit(divider, 0);
+      else if (event.key === "End") setSplit(divider, 100);
+      else return;
+      event.preventDefault();
+    });
+  }
+
+  // For a long job: how long it has taken so far.
+  function setUpElapsed() {
+    window.clearInterval(ticker);
+    var shown = box.querySelector("[data-role=elapsed]");
+    if (!shown) return;
+    var since = Date.parse(shown.getAttribute("data-since"));
+    if (isNaN(since)) return;
+    function tick() {
+      var seconds = Math.round((Date.now() - since) / 1000);
+      shown.hidden = seconds < 5 || seconds > 86400; // short jobs need no clock; nor does a wrong one
+      shown.textContent = seconds < 90 ? seconds + " s so far" : Math.round(seconds / 60) + " min so far";
+    }
+    tick();
+    ticker = window.setInterval(tick, 1000);
+  }
+
+  function setUp() {
+    setUpCompare();
+    setUpElapsed();
+  }
+
+  setUp();
   if (!finished(box.getAttribute("data-state"))) schedule(delay);
 })();
