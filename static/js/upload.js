@@ -40,6 +40,7 @@
       box.appendChild(line);
     });
     errors.appendChild(box);
+    box.scrollIntoView({ block: "nearest" });
   }
 
   function problems(files) {

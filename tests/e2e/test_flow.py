@@ -1,0 +1,183 @@
+"""The visitor's flow at desktop and phone sizes, in a real Chromium with a real worker:
+photos in by drop, paste or sample, checked before upload; the picture kept in view
+while the look changes; the before/after divider; no console errors anywhere."""
+
+import base64
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import encode
+
+pytestmark = pytest.mark.e2e
+JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# Set SCREENSHOTS=folder to keep a picture of each page as a visitor saw it.
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
+
+
+@pytest.fixture(params=list(SIZES))
+def visitor(request, browser):
+    """A page at one screen size that fails the test on any console error."""
+    phone = request.param == "phone"
+    context = browser.new_context(
+        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, accept_downloads=True
+    )
+    page = context.new_page()
+    page.size = request.param
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def photo_file(tmp_path, astronaut) -> Path:
+    path = tmp_path / "astronaut.jpg"
+    path.write_bytes(encode(astronaut[:, 32:480]))  # 448×512
+    return path
+
+
+def _shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}-{page.size}.png")
+
+
+def _transfer(page, path: Path):
+    """A DataTransfer holding the file, as a drop or a paste carries it."""
+    return page.evaluate_handle(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type: "image/jpeg"}));
+            return transfer;
+        }""",
+        [base64.b64encode(path.read_bytes()).decode(), path.name],
+    )
+
+
+def _result_ready(page) -> None:
+    expect(page.locator("[data-role=download]")).to_be_visible(timeout=60_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.compare img')].every(i => i.complete && i.naturalWidth)"
+    )
+
+
+def _share_in_view(page, selector: str) -> float:
+    """How much of the element's area is inside the viewport, 0 to 1."""
+    return page.eval_on_selector(
+        selector,
+        """el => {
+            const r = el.getBoundingClientRect();
+            const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+            const w = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+            return (h * w) / (r.width * r.height);
+        }""",
+    )
+
+
+def test_a_photo_dropped_anywhere_on_the_page_reaches_a_result(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/portrait/")
+    _shot(visitor, "tool-page")
+    transfer = _transfer(visitor, photo_file)
+    visitor.dispatch_event(".tips", "dragenter", {"dataTransfer": transfer})
+    expect(visitor.locator("[data-role=overlay]")).to_be_visible()
+    visitor.dispatch_event(".tips", "drop", {"dataTransfer": transfer})
+    visitor.wait_for_url(JOB_URL)
+    _result_ready(visitor)
+    _shot(visitor, "portrait-result")
+
+
+def test_a_pasted_photo_reaches_a_result(visitor, live_server, celery_worker, photo_file):
+    visitor.goto(live_server.url + "/remove-background/")
+    transfer = _transfer(visitor, photo_file)
+    visitor.evaluate(
+        "t => document.body.dispatchEvent("
+        "new ClipboardEvent('paste', {clipboardData: t, bubbles: true}))",
+        transfer,
+    )
+    visitor.wait_for_url(JOB_URL)
+    _result_ready(visitor)
+    expect(visitor.locator("[data-part=caption]")).to_contain_text("Background removed")
+
+
+def test_a_sample_photo_works_in_one_click(visitor, live_server, celery_worker):
+    visitor.goto(live_server.url + "/portrait/")
+    expect(visitor.get_by_text("No photo at hand?")).to_be_visible()
+    visitor.get_by_role("button", name="Cat").click()
+    visitor.wait_for_url(JOB_URL)
+    _result_ready(visitor)
+    expect(visitor.locator("[data-role=download]")).to_have_text("Download JPEG")
+
+
+def test_a_file_over_the_limit_is_refused_before_a_byte_is_sent(visitor, live_server, tmp_path):
+    big = tmp_path / "huge.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + os.urandom(30 * 1024 * 1024))
+    visitor.goto(live_server.url + "/portrait/")
+    posts = []
+    visitor.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    visitor.set_input_files("input[type=file]", str(big))
+    expect(visitor.locator(".chosen")).to_contain_text("huge.jpg · 30.0 MB")
+    visitor.get_by_role("button", name="Blur the background").click()
+    alert = visitor.get_by_role("alert")
+    expect(alert).to_contain_text("30.0 MB; the limit is 20 MB")
+    _shot(visitor, "refused")
+    assert posts == []
+
+
+def test_while_the_look_changes_the_picture_stays_in_view_and_focus_stays_put(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/portrait/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Blur the background").click()
+    _result_ready(visitor)
+    looks = []
+    visitor.on("request", lambda r: looks.append(r.url) if r.url.endswith("/look") else None)
+
+    if visitor.size == "phone":  # a tap on a control far down the panel
+        control = visitor.get_by_label("Lens: lights become round discs")
+        control.check()
+        landed = "lens blur"
+    else:  # a run of arrow keys on the slider
+        control = visitor.get_by_label("Blur strength")
+        control.focus()
+        for _ in range(3):
+            control.press("ArrowRight")
+        landed = "strength 1.75"
+    assert _share_in_view(visitor, "img[data-role=result]") >= 0.5
+    _shot(visitor, "changing-the-look")
+    expect(visitor.locator("[data-part=caption]")).to_contain_text(landed, timeout=30_000)
+    expect(visitor.locator("[data-role=updating]")).to_be_hidden()
+    assert _share_in_view(visitor, "img[data-role=result]") >= 0.5
+    expect(control).to_be_focused()
+    assert len(looks) == 1  # three key presses, one render: the last
+
+
+def test_the_before_and_after_divider_moves_with_the_keyboard(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/remove-background/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Remove the background").click()
+    _result_ready(visitor)
+    divider = visitor.get_by_role("slider", name="Before and after")
+    expect(divider).to_have_attribute("aria-valuenow", "50")
+    divider.focus()
+    divider.press("ArrowLeft")
+    expect(divider).to_have_attribute("aria-valuenow", "45")
+    divider.press("End")
+    expect(divider).to_have_attribute("aria-valuenow", "100")
+    clip = visitor.eval_on_selector(".compare-after", "el => getComputedStyle(el).clipPath")
+    assert clip == "inset(0px 0px 0px 100%)"  # all original: the result is clipped away
+    divider.press("Home")
+    expect(divider).to_have_attribute("aria-valuetext", "0% original")
+    _shot(visitor, "cutout-result")
