@@ -15,11 +15,23 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from .imaging.advice import ADVICE
-from .imaging.pipeline import FORMATS, STRENGTHS, TOOLS
+from .imaging.options import FORMATS, STRENGTHS, STYLES, TOOLS
 
 STATUSES = ("queued", "running", "done", "failed")
 STAGES = ("queued", "segmenting", "compositing", "saving")
+# The advisor's codes (imaging.advice.ADVICE, which a test compares): listed here
+# so that serving this description does not load OpenCV into the web process.
+WARNINGS = (
+    "no_subject",
+    "several_subjects",
+    "touching_background",
+    "thin_edges",
+    "already_shallow",
+    "point_lights",
+    "subject_not_sharpest",
+    "camouflage",
+    "small_subject",
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ LOOK = (
     ),
     Field(
         "style",
-        {"type": "string", "enum": ["gaussian", "lens"]},
+        {"type": "string", "enum": list(STYLES)},
         "`gaussian`, or `lens` (disc-shaped blur; highlights become round discs)",
         "`gaussian`",
     ),
@@ -159,7 +171,7 @@ SCHEMAS = {
     "Warning": {
         "type": "object",
         "properties": {
-            "code": {"type": "string", "enum": list(ADVICE)},
+            "code": {"type": "string", "enum": list(WARNINGS)},
             "message": {"type": "string"},
             "guide_url": {"type": "string", "format": "uri"},
         },
@@ -312,7 +324,7 @@ def page(request: HttpRequest) -> HttpResponse:
         "look": LOOK,
         "reasons": REASONS,
         "site": site,
-        "codes": list(ADVICE),
+        "codes": WARNINGS,
     }
     return render(request, "editor/api.html", context)
 

@@ -62,3 +62,9 @@ def test_the_document_is_plain_json_that_other_sites_may_read(client):
     response = client.get("/api/openapi.json")
     assert response["Access-Control-Allow-Origin"] == "*"
     assert json.loads(response.content)["info"]["title"] == "Softfocus API"
+
+
+def test_the_documented_warning_codes_are_the_advisors():
+    from editor.imaging.advice import ADVICE
+
+    assert openapi.WARNINGS == tuple(ADVICE)
