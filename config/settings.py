@@ -166,6 +166,8 @@ STORAGES = {
 # Photo limits, checked from the header before any pixel is decoded.
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20, minimum=1)
 MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40, minimum=1)
+# Photos in one batch upload; each is its own job and counts against the rate limit.
+MAX_BATCH_PHOTOS = envint("MAX_BATCH_PHOTOS", 20, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -5,6 +5,7 @@ def limits(request):
     return {
         "max_upload_mb": settings.MAX_UPLOAD_MB,
         "max_megapixels": settings.MAX_MEGAPIXELS,
+        "max_batch_photos": settings.MAX_BATCH_PHOTOS,
         "retention": describe_duration(settings.JOB_RETENTION_SECONDS),
     }
 

@@ -35,4 +35,3 @@ def _task_id(raw: bytes) -> str | None:
         return json.loads(raw)["headers"]["id"]
     except (ValueError, KeyError, TypeError):
         return None
-

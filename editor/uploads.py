@@ -65,19 +65,26 @@ def _queue_full() -> bool:
         return False  # the view's own call to Redis answers with the 503 page
 
 
-def refusal(request: HttpRequest) -> Refusal | None:
+def refusal(request: HttpRequest, batch: bool = False) -> Refusal | None:
     """Why this upload must be turned away, judged from its headers alone."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    slack = 64 * 1024  # the multipart envelope around the file
-    if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + slack:
-        return Refusal(
-            413,
-            f"This file is {declared / 1048576:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB. "
-            "Please upload a smaller photo.",
-        )
+    photos = settings.MAX_BATCH_PHOTOS if batch else 1
+    slack = 64 * 1024 * photos  # the multipart envelope around each file
+    if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 * photos + slack:
+        if batch:
+            message = (
+                f"These photos add up to {declared / 1048576:.1f} MB; the limit is "
+                f"{photos} photos of up to {settings.MAX_UPLOAD_MB} MB each."
+            )
+        else:
+            message = (
+                f"This file is {declared / 1048576:.1f} MB; the limit is "
+                f"{settings.MAX_UPLOAD_MB} MB. Please upload a smaller photo."
+            )
+        return Refusal(413, message)
     if _queue_full():
         return Refusal(503, services.BUSY, retry_after=60)
     if not upload_allowed(request):
@@ -93,12 +100,14 @@ def refusal(request: HttpRequest) -> Refusal | None:
 Responder = Callable[..., HttpResponse]
 
 
-def guarded(respond: Responder) -> Callable:
+def guarded(respond: Responder, *, batch: bool = False) -> Callable:
     """Mark an upload view: `guard` turns away oversize or too-frequent uploads with
-    `respond(request, refusal, **view_kwargs)` before anything reads the body."""
+    `respond(request, refusal, **view_kwargs)` before anything reads the body.
+    A `batch` view takes up to MAX_BATCH_PHOTOS photos in one request."""
 
     def mark(view: Callable) -> Callable:
         view.upload_refusal = respond
+        view.upload_batch = batch
         return view
 
     return mark
@@ -114,7 +123,7 @@ def guard(get_response: Callable) -> Callable:
         respond = getattr(view_func, "upload_refusal", None)
         if request.method != "POST" or respond is None:
             return None
-        refused = refusal(request)
+        refused = refusal(request, batch=getattr(view_func, "upload_batch", False))
         if refused is None:
             return None
         response = respond(request, refused, **view_kwargs)

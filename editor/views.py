@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import jobfiles, queue, records, services, uploads
+from . import batch_views, jobfiles, queue, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
 from .records import Job
 from .responses import refused_json
@@ -33,6 +33,8 @@ def _refuse_upload(request: HttpRequest, refused: uploads.Refusal, tool: str) ->
 @require_http_methods(["GET", "POST"])
 def tool(request: HttpRequest, tool: str) -> HttpResponse:
     posted = request.method == "POST"
+    if posted and len(request.FILES.getlist("image")) > 1:  # several photos, without JavaScript
+        return batch_views.create(request, tool)
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
     if posted and form.is_valid():
         try:

@@ -4,7 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from editor import services
+from editor import batches, services
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         while True:
             try:
                 expired = services.jobs_purge()
+                batches.batches_purge()  # a batch goes once none of its jobs is left
             except Exception:
                 if not forever:
                     raise

@@ -1,0 +1,205 @@
+"""Batches: several photos uploaded at once, each its own job, under one id.
+
+A batch is one small file in storage, `batches/<id>/batch.json`: the tool,
+when it was made, its jobs in upload order and the files it refused. It has no
+state of its own: each job keeps its own, and the batch page reads them. It
+expires with its jobs: once none of them is left, the purge deletes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from zipstream import ZIP_STORED, ZipStream
+
+from . import jobfiles, records, services
+from .imaging.options import Options
+from .records import Job, Status
+
+logger = logging.getLogger(__name__)
+ROOT = "batches"
+RECORD = "batch.json"
+CHUNK = 256 * 1024  # stored files go into the ZIP this much at a time
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One accepted upload of a batch, ready to become a job."""
+
+    data: bytes
+    filename: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    tool: str
+    created: str
+    job_ids: list[str]
+    refused: list[dict] = field(default_factory=list)  # {"filename", "error"} per refused file
+
+
+@dataclass(frozen=True)
+class Item:
+    """A job of a batch as its page shows it; job and status are None once it expired."""
+
+    job_id: str
+    job: Job | None
+    status: Status | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status is None or self.status.finished
+
+    @property
+    def done(self) -> bool:
+        return bool(self.status and self.status.result and self.status.finished)
+
+
+def batch_submit(
+    *, tool: str, photos: list[Photo], options: Options | None = None, refused: list[dict] = ()
+) -> Batch:
+    """Queue one job per photo and record them as a batch; nothing is kept if one fails."""
+    room = settings.MAX_QUEUED_JOBS - services.queue_length()
+    if settings.MAX_QUEUED_JOBS and len(photos) > room:
+        raise services.Refused(services.BUSY, 503, retry_after=60)
+    submitted: list[Job] = []
+    try:
+        for photo in photos:
+            submitted.append(services.job_submit(tool=tool, options=options, **asdict(photo)))
+    except Exception:  # the queue is down or full: take none rather than some
+        for job in submitted:
+            jobfiles.delete(job.id)
+        raise
+    batch = Batch(
+        id=str(uuid.uuid4()),
+        tool=tool,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        job_ids=[job.id for job in submitted],
+        refused=list(refused),
+    )
+    default_storage.save(_path(batch.id), ContentFile(json.dumps(asdict(batch)).encode()))
+    return batch
+
+
+def batch_get(batch_id: object) -> Batch | None:
+    try:
+        with default_storage.open(_path(batch_id)) as stored:
+            return Batch(**json.load(stored))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def batch_items(batch: Batch) -> list[Item]:
+    items = []
+    for job_id in batch.job_ids:
+        job = records.job_get(job_id)
+        items.append(Item(job_id, job, records.status(job) if job else None))
+    return items
+
+
+def batch_change_look(*, batch: Batch, options: Options, client: str = "") -> int:
+    """One look for every photo of the batch that has a result; returns how many.
+
+    Each counts against the client's limit on changes, like a change on its own page.
+    """
+    changed = 0
+    for item in batch_items(batch):
+        if item.job and item.status.result:
+            services.job_change_look(job=item.job, options=options, client=client)
+            changed += 1
+    return changed
+
+
+def batch_zip(*, batch: Batch, masks: bool = False) -> ZipStream:
+    """The finished results (and masks) as one ZIP, built while it is sent.
+
+    Nothing is read before the client asks for it: each stored file is copied
+    in chunks straight into the response, so memory stays flat whatever the
+    batch weighs. Photos are already compressed, so the ZIP only stores them,
+    which also lets it announce its length before the first byte.
+    """
+    archive = ZipStream(compress_type=ZIP_STORED, sized=True)
+    taken: set[str] = set()
+    for number, item in enumerate(batch_items(batch), start=1):
+        render = jobfiles.read_render(item.job_id) if item.done else None
+        if render is None:
+            continue
+        stem = _unique(f"{number:02d}-{item.job.stem}", taken)
+        label = records.TOOL_SLUGS[item.job.tool]
+        _add(archive, item.job_id, render.result, f"{stem}-{label}.{render.result.rsplit('.')[-1]}")
+        if masks:
+            _add(archive, item.job_id, jobfiles.MASK, f"masks/{stem}-mask.png")
+    return archive
+
+
+def _add(archive: ZipStream, job_id: str, name: str, arcname: str) -> None:
+    try:
+        size = default_storage.size(jobfiles.path(job_id, name))
+    except (FileNotFoundError, OSError):
+        return  # expired, or replaced by a newer look, a moment ago
+    archive.add(_chunks(job_id, name), arcname, size=size)
+
+
+def _chunks(job_id: str, name: str) -> Iterator[bytes]:
+    stored = jobfiles.open_file(job_id, name)
+    if stored is None:
+        raise FileNotFoundError(name)  # gone since the ZIP began: the download fails loudly
+    with stored:
+        while chunk := stored.read(CHUNK):
+            yield chunk
+
+
+def _unique(stem: str, taken: set[str]) -> str:
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    taken.add(name)
+    return name
+
+
+def batches_purge(now: datetime | None = None) -> list[str]:
+    """Delete every batch none of whose jobs is left; return their ids.
+
+    A folder whose record never got written is deleted once it is older than
+    the retention time.
+    """
+    try:
+        folders = default_storage.listdir(ROOT)[0]
+    except FileNotFoundError:
+        return []
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings.JOB_RETENTION_SECONDS)
+    expired = []
+    for batch_id in folders:
+        batch = batch_get(batch_id)
+        if batch is None:
+            gone = _modified(batch_id) < cutoff
+        else:
+            gone = all(records.job_get(job_id) is None for job_id in batch.job_ids)
+        if gone:
+            default_storage.delete_folder(f"{ROOT}/{batch_id}")
+            expired.append(batch_id)
+    return expired
+
+
+def _modified(batch_id: str) -> datetime:
+    stamps = []
+    for name in default_storage.listdir(f"{ROOT}/{batch_id}")[1]:
+        with contextlib.suppress(FileNotFoundError):
+            stamps.append(default_storage.get_modified_time(f"{ROOT}/{batch_id}/{name}"))
+    return max(stamps, default=datetime.min.replace(tzinfo=UTC))
+
+
+def _path(batch_id: object) -> str:
+    return f"{ROOT}/{batch_id}/{RECORD}"

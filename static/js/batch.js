@@ -1,0 +1,92 @@
+// The batch page. Poll until every photo has finished, replacing only the cards
+// that changed (the server renders them: the same fragment as the page). One
+// look for all is posted in the background, once per burst of changes, and the
+// cards follow it. Without JavaScript a <noscript> refresh and plain forms do it.
+(function () {
+  "use strict";
+  var box = document.getElementById("batch");
+  if (!box) return;
+  document.documentElement.classList.add("js");
+  var statusUrl = box.getAttribute("data-status-url");
+  var cards = box.querySelector("[data-role=cards]");
+  var timer = null;
+  var lookTimer = null;
+  var delay = 1000;
+  var lastHtml = null;
+
+  function patch(html) {
+    var next = document.createElement("div");
+    next.innerHTML = html;
+    var summary = next.querySelector("[data-role=summary]");
+    cards.querySelector("[data-role=summary]").innerHTML = summary.innerHTML;
+    next.querySelectorAll("[data-job]").forEach(function (card) {
+      var old = cards.querySelector('[data-job="' + card.getAttribute("data-job") + '"]');
+      if (old && old.outerHTML !== card.outerHTML) old.replaceWith(card);
+    });
+  }
+
+  function poll() {
+    fetch(statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 404) return null; // expired
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        if (!data) return;
+        delay = 1000;
+        if (data.html !== lastHtml) {
+          lastHtml = data.html;
+          patch(data.html);
+        }
+        box.setAttribute("data-finished", data.finished ? "1" : "0");
+        if (!data.finished) schedule(delay);
+      })
+      .catch(function () {
+        delay = Math.min(delay * 2, 8000);
+        schedule(delay);
+      });
+  }
+
+  function schedule(ms) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(poll, ms);
+  }
+
+  function changeLook(form) {
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        box.setAttribute("data-finished", "0");
+        schedule(300);
+      })
+      .catch(function () { form.submit(); });
+  }
+
+  function lookChanged(form) {
+    window.clearTimeout(lookTimer);
+    lookTimer = window.setTimeout(function () { changeLook(form); }, 350);
+  }
+
+  box.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-role=look]");
+    if (!form) return;
+    if (event.target.name === "colour") {
+      var colour = form.querySelector("input[name=background][value=colour]");
+      if (colour) colour.checked = true;
+    }
+    lookChanged(form);
+  });
+  box.addEventListener("input", function (event) {
+    var shown = event.target.name === "strength" && box.querySelector("output[data-role=strength]");
+    if (shown) shown.textContent = "× " + event.target.value;
+  });
+  box.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-role=look]");
+    if (!form) return;
+    event.preventDefault();
+    lookChanged(form);
+  });
+
+  if (box.getAttribute("data-finished") !== "1") schedule(delay);
+})();
