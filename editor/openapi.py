@@ -133,6 +133,37 @@ ENDPOINTS = (
         parameters=("id",),
     ),
     Endpoint(
+        "post",
+        "/api/batches",
+        "Upload several photos",
+        "Like `POST /api/jobs`, with several `image` parts (up to the batch limit): one job per "
+        "photo, one look for all. Files that are not readable photos are listed in `refused`.",
+        "curl -F image=@one.jpg -F image=@two.jpg -F tool=cutout {site}/api/batches",
+        {202: "BatchCreated", 400: "Error", 413: "Error", 429: "Error", 503: "Error"},
+        form=(Field(UPLOAD[0].name, UPLOAD[0].schema, "a photo file; repeat for each photo"),)
+        + UPLOAD[1:]
+        + LOOK,
+        required=("image", "tool"),
+    ),
+    Endpoint(
+        "get",
+        "/api/batches/{id}",
+        "A batch's state",
+        "`done` once every photo has finished; each job's status, stage, error and warning codes.",
+        "curl {site}/api/batches/<id>",
+        {200: "Batch", 404: "Error", 503: "Error"},
+        parameters=("id",),
+    ),
+    Endpoint(
+        "get",
+        "/api/batches/{id}/zip",
+        "Download all",
+        "A ZIP of every finished result, built while it is sent; add `?masks=1` for the masks.",
+        "curl -o results.zip {site}/api/batches/<id>/zip",
+        {200: "", 404: "Error"},
+        parameters=("id",),
+    ),
+    Endpoint(
         "get",
         "/jobs/{id}/result",
         "Download the result",
@@ -168,6 +199,46 @@ SCHEMAS = {
         },
         "required": ["id", "status_url", "revision"],
     },
+    "BatchCreated": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "tool": {"type": "string", "enum": list(TOOLS)},
+            "status_url": {"type": "string", "format": "uri"},
+            "zip_url": {"type": "string", "format": "uri"},
+            "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/BatchJob"}},
+            "refused": {"type": "array", "items": {"$ref": "#/components/schemas/Refused"}},
+        },
+        "required": ["id", "tool", "status_url", "zip_url", "jobs", "refused"],
+    },
+    "Batch": {
+        "allOf": [
+            {"$ref": "#/components/schemas/BatchCreated"},
+            {
+                "type": "object",
+                "properties": {"status": {"type": "string", "enum": ["running", "done"]}},
+                "required": ["status"],
+            },
+        ]
+    },
+    "BatchJob": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "status_url": {"type": "string", "format": "uri"},
+            "filename": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "stage": {"type": "string", "enum": list(STAGES) + [""]},
+            "error": {"type": "string", "nullable": True},
+            "warnings": {"type": "array", "items": {"type": "string", "enum": list(WARNINGS)}},
+        },
+        "required": ["id", "status_url"],
+    },
+    "Refused": {
+        "type": "object",
+        "properties": {"filename": {"type": "string"}, "error": {"type": "string"}},
+        "required": ["filename", "error"],
+    },
     "Warning": {
         "type": "object",
         "properties": {
@@ -202,7 +273,7 @@ REASONS = {
     200: "OK",
     202: "Accepted",
     400: "A bad request: no image, not a photo, damaged, too many pixels, bad options",
-    404: "No job with this id (or it has expired)",
+    404: "No job or batch with this id (or it has expired)",
     409: "The job has no result yet",
     413: "The file is over the size limit",
     429: "Over the upload rate limit",
@@ -236,7 +307,8 @@ def _paths() -> dict:
             "summary": endpoint.summary,
             "description": endpoint.meaning,
             "responses": {
-                str(code): _answer(code, name) for code, name in endpoint.answers.items()
+                str(code): _answer(code, name, endpoint.path)
+                for code, name in endpoint.answers.items()
             },
         }
         if endpoint.parameters:
@@ -269,14 +341,15 @@ def _paths() -> dict:
     return paths
 
 
-def _answer(code: int, schema: str) -> dict:
+def _answer(code: int, schema: str, path: str) -> dict:
     answer: dict = {"description": REASONS[code]}
     if schema:
         answer["content"] = {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
         }
     elif code == 200:
-        answer["content"] = {"image/*": {"schema": {"type": "string", "format": "binary"}}}
+        kind = "application/zip" if "zip" in path else "image/*"
+        answer["content"] = {kind: {"schema": {"type": "string", "format": "binary"}}}
     return answer
 
 

@@ -23,6 +23,9 @@ def test_the_document_describes_every_api_route(client):
         "/api/jobs",
         "/api/jobs/{id}",
         "/api/jobs/{id}/render",
+        "/api/batches",
+        "/api/batches/{id}",
+        "/api/batches/{id}/zip",
         "/jobs/{id}/result",
     }
     upload = paths["/api/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]

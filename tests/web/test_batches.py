@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from editor import batches
+from editor import batches, openapi
 from tests.conftest import encode
 from tests.web.conftest import wait_for
 
@@ -122,8 +122,10 @@ def test_the_api_reports_each_job_and_one_look_changes_them_all(client, celery_w
     created = client.post("/api/batches", {"image": _files(photos[:2]), "tool": "portrait"})
     assert created.status_code == 202
     body = created.json()
+    assert set(body) == set(openapi.SCHEMAS["BatchCreated"]["properties"])
     assert len(body["jobs"]) == 2 and body["zip_url"].endswith(f"/api/batches/{body['id']}/zip")
     done = _finished(client, body["id"])
+    assert set(done["jobs"][0]) == set(openapi.SCHEMAS["BatchJob"]["properties"])
     assert [job["status"] for job in done["jobs"]] == ["done", "done"]
     assert [job["filename"] for job in done["jobs"]] == ["shot 1.jpg", "shot 2.jpg"]
 
