@@ -3,11 +3,14 @@ photos in by drop, paste or sample, checked before upload; the picture kept in v
 while the look changes; the before/after divider; no console errors anywhere."""
 
 import base64
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import encode
@@ -62,11 +65,20 @@ def _transfer(page, path: Path):
     )
 
 
+def _all_decoded(page, selector: str) -> None:
+    """Wait until every image matched has loaded and decoded (polled from here: the
+    site's CSP forbids the eval that wait_for_function would need)."""
+    expect(page.locator(selector).first).to_be_visible()
+    for _ in range(100):
+        if page.eval_on_selector_all(selector, "l => l.every(i => i.complete && i.naturalWidth)"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector}: not every image loaded")
+
+
 def _result_ready(page) -> None:
     expect(page.locator("[data-role=download]")).to_be_visible(timeout=60_000)
-    page.wait_for_function(
-        "[...document.querySelectorAll('.compare img')].every(i => i.complete && i.naturalWidth)"
-    )
+    _all_decoded(page, ".compare img")
 
 
 def _share_in_view(page, selector: str) -> float:
@@ -181,3 +193,48 @@ def test_the_before_and_after_divider_moves_with_the_keyboard(
     divider.press("Home")
     expect(divider).to_have_attribute("aria-valuetext", "0% original")
     _shot(visitor, "cutout-result")
+
+
+@pytest.fixture
+def five_photos(tmp_path) -> list[Path]:
+    from skimage import data
+
+    paths = []
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field"):
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(encode(getattr(data, name)()))
+        paths.append(path)
+    return paths
+
+
+def test_five_photos_chosen_at_once_finish_on_a_batch_page_and_download_as_one_zip(
+    visitor, live_server, celery_worker, five_photos, tmp_path
+):
+    visitor.goto(live_server.url + "/remove-background/")
+    visitor.set_input_files("input[type=file]", [str(p) for p in five_photos])
+    expect(visitor.locator(".chosen li")).to_have_count(5)
+    _shot(visitor, "five-chosen")
+    visitor.get_by_role("button", name="Remove the background").click()
+    visitor.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
+    expect(visitor.locator(".batch-card")).to_have_count(5)
+    expect(visitor.get_by_text("5 of 5 finished")).to_be_visible(timeout=120_000)
+    expect(visitor.locator(".batch-card[data-state=done] img")).to_have_count(5)
+    _shot(visitor, "batch")
+    for card in visitor.locator(
+        ".batch-card"
+    ).all():  # previews load lazily, as they come into view
+        card.scroll_into_view_if_needed()
+    _all_decoded(visitor, ".batch-card img")
+
+    with visitor.expect_download() as info:
+        visitor.get_by_role("button", name="Download all").click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as results:
+        names = results.namelist()
+        assert len(names) == 5
+        for name, photo in zip(names, five_photos, strict=True):
+            assert photo.stem in name
+            picture = Image.open(io.BytesIO(results.read(name)))
+            picture.load()  # decodes every pixel
+            assert (picture.format, picture.mode) == ("PNG", "RGBA")
