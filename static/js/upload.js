@@ -50,13 +50,13 @@
       found.push("You chose " + files.length + " photos; we take up to " + maxPhotos + " at once.");
     }
     files.forEach(function (file) {
-      var name = files.length > 1 ? file.name + ": " : "";
+      var it = files.length > 1 ? file.name + " is" : "This file is";
       if (!/^image\//.test(file.type) && !READABLE.test(file.name)) {
-        found.push(name + "this is not a photo we can read. Please choose a JPEG, PNG, WebP, HEIC, TIFF, BMP or GIF file.");
+        found.push((files.length > 1 ? file.name + " is" : "This is") + " not a photo we can read. Please choose a JPEG, PNG, WebP, HEIC, TIFF, BMP or GIF file.");
       } else if (file.size > maxMb * 1048576) {
-        found.push(name + "this file is " + megabytes(file.size) + "; the limit is " + maxMb + " MB. Please choose a smaller photo.");
+        found.push(it + " " + megabytes(file.size) + "; the limit is " + maxMb + " MB a photo. Please choose a smaller one.");
       } else if (file.size === 0) {
-        found.push(name + "this file is empty. Please choose a photo.");
+        found.push(it + " empty. Please choose a photo.");
       }
     });
     return found;

@@ -140,7 +140,7 @@ def test_a_file_over_the_limit_is_refused_before_a_byte_is_sent(visitor, live_se
     expect(visitor.locator(".chosen")).to_contain_text("huge.jpg · 30.0 MB")
     visitor.get_by_role("button", name="Blur the background").click()
     alert = visitor.get_by_role("alert")
-    expect(alert).to_contain_text("30.0 MB; the limit is 20 MB")
+    expect(alert).to_contain_text("This file is 30.0 MB; the limit is 20 MB")
     _shot(visitor, "refused")
     assert posts == []
 
