@@ -6,8 +6,6 @@ still in the broker's list is waiting for a worker. Kombu's Redis transport
 LPUSHes messages and workers BRPOP them, so the ones to its right go first.
 """
 
-import json
-
 from django.conf import settings
 
 from . import records
@@ -22,16 +20,10 @@ def jobs_ahead(job_id: str) -> int | None:
     last result meanwhile, never a queue."""
     queue = settings.JOBS_QUEUE
     waiting = records.redis_client().lrange(queue, -LOOK_AT_MOST, -1)  # the oldest ones
+    needle = job_id.encode()  # a job's message names it (task id, argument): no need to parse
     for position, raw in enumerate(reversed(waiting)):
-        if _task_id(raw) == job_id:
+        if needle in raw:
             return position
     if len(waiting) == LOOK_AT_MOST and records.redis_client().llen(queue) > LOOK_AT_MOST:
         return LOOK_AT_MOST  # somewhere further back
     return None
-
-
-def _task_id(raw: bytes) -> str | None:
-    try:
-        return json.loads(raw)["headers"]["id"]
-    except (ValueError, KeyError, TypeError):
-        return None
