@@ -56,11 +56,23 @@
   function changeLook(form) {
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
       .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        box.setAttribute("data-finished", "0");
-        schedule(300);
+        return response.json().then(function (data) {
+          var alert = form.querySelector("[data-role=look-refused]");
+          if (alert) alert.remove();
+          if (response.ok) {
+            box.setAttribute("data-finished", "0");
+            schedule(300);
+            return;
+          }
+          alert = document.createElement("div"); // too many changes, or a bad value: say why
+          alert.className = "alert alert-error";
+          alert.setAttribute("role", "alert");
+          alert.setAttribute("data-role", "look-refused");
+          alert.textContent = data.error || "This change could not be made. Please try again.";
+          form.prepend(alert);
+        });
       })
-      .catch(function () { form.submit(); });
+      .catch(function () { form.submit(); }); // no answer we can read: the plain form post
   }
 
   function lookChanged(form) {

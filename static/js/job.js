@@ -102,16 +102,33 @@
     if (mark) mark.hidden = !on;
   }
 
+  // A refused change (too many, bad value) says why above the controls.
+  function refused(message) {
+    updating(false);
+    var notes = box.querySelector("[data-part=notes]");
+    if (!notes) return;
+    var alert = notes.querySelector("[data-role=look-refused]") || document.createElement("div");
+    alert.className = "alert alert-error";
+    alert.setAttribute("role", "alert");
+    alert.setAttribute("data-role", "look-refused");
+    alert.textContent = message;
+    notes.prepend(alert);
+  }
+
   function changeLook(form) {
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json(); })
-      .then(function (data) {
-        if (!data.revision) throw new Error(data.error || "refused");
-        wanted = data.revision;
-        waitedSince = Date.now();
-        schedule(100);
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (data.revision) {
+            wanted = data.revision;
+            waitedSince = Date.now();
+            schedule(100);
+          } else {
+            refused(data.error || "This change could not be made. Please try again.");
+          }
+        });
       })
-      .catch(function () { form.submit(); }); // fall back to the plain form post
+      .catch(function () { form.submit(); }); // no answer we can read: the plain form post
   }
 
   // A slider drag, or a run of arrow keys, makes one render: the last look.
