@@ -135,7 +135,7 @@
       if (!event.lengthComputable) return;
       var percent = Math.round((100 * event.loaded) / event.total);
       bar.value = percent;
-      progressText.textContent = "Uploading… " + percent + " % of " + megabytes(total);
+      progressText.textContent = "Uploading… " + percent + "% of " + megabytes(total);
     });
     xhr.upload.addEventListener("load", function () {
       bar.value = 100;

@@ -258,3 +258,36 @@ def test_a_refused_look_change_says_why_and_keeps_the_picture(
     expect(visitor.locator("[data-role=updating]")).to_be_hidden()
     expect(soft).to_be_focused()
     assert _share_in_view(visitor, "img[data-role=result]") >= 0.5
+
+
+def test_a_large_upload_shows_its_progress(visitor, live_server, celery_worker, tmp_path):
+    from skimage import data
+
+    big = tmp_path / "big.png"  # a real photo, about 1 MB as a PNG
+    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(big)
+    visitor.goto(live_server.url + "/portrait/")
+    # A slow uplink, so the bar has time to move: about 1 MB/s.
+    cdp = visitor.context.new_cdp_session(visitor)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 1_000_000},
+    )
+    visitor.set_input_files("input[type=file]", str(big))
+    visitor.get_by_role("button", name="Blur the background").click()
+    bar = visitor.get_by_role("progressbar", name="Upload progress")
+    expect(bar).to_be_visible()
+    expect(visitor.get_by_text(re.compile(r"Uploading… [1-9]\d?% of"))).to_be_visible()
+    _shot(visitor, "uploading")
+    visitor.wait_for_url(JOB_URL, timeout=60_000)
+
+
+def test_a_waiting_job_says_so_and_how_long_it_has_waited(visitor, live_server, photo_file):
+    from config import celery_app
+
+    celery_app.control.purge()  # no worker in this test: the job stays in the queue
+    visitor.goto(live_server.url + "/portrait/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Blur the background").click()
+    visitor.wait_for_url(JOB_URL)
+    expect(visitor.get_by_text("Waiting for a free worker…")).to_be_visible()
+    expect(visitor.get_by_text(re.compile(r"^\d+ s so far$"))).to_be_visible(timeout=10_000)
