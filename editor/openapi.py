@@ -107,7 +107,7 @@ ENDPOINTS = (
         "A multipart form with the photo and the tool, and optionally the look. "
         "The job is queued; poll its status URL.",
         "curl -F image=@me.jpg -F tool=portrait {site}/api/jobs",
-        {202: "JobCreated", 400: "Error", 413: "Error", 429: "Error", 503: "Error"},
+        {202: "JobCreated", 400: "Error", 403: "Error", 413: "Error", 429: "Error", 503: "Error"},
         form=UPLOAD + LOOK,
         required=("image", "tool"),
     ),
@@ -128,7 +128,14 @@ ENDPOINTS = (
         "A new look for a finished job, from its stored mask: the network does not run again. "
         "Poll the status URL until `status` is `done` and `revision` matches.",
         "curl -d style=lens -d strength=2 {site}/api/jobs/<id>/render",
-        {202: "RenderAccepted", 400: "Error", 404: "Error", 409: "Error", 503: "Error"},
+        {
+            202: "RenderAccepted",
+            400: "Error",
+            403: "Error",
+            404: "Error",
+            409: "Error",
+            503: "Error",
+        },
         form=LOOK,
         parameters=("id",),
     ),
@@ -139,7 +146,7 @@ ENDPOINTS = (
         "Like `POST /api/jobs`, with several `image` parts (up to the batch limit): one job per "
         "photo, one look for all. Files that are not readable photos are listed in `refused`.",
         "curl -F image=@one.jpg -F image=@two.jpg -F tool=cutout {site}/api/batches",
-        {202: "BatchCreated", 400: "Error", 413: "Error", 429: "Error", 503: "Error"},
+        {202: "BatchCreated", 400: "Error", 403: "Error", 413: "Error", 429: "Error", 503: "Error"},
         form=(Field(UPLOAD[0].name, UPLOAD[0].schema, "a photo file; repeat for each photo"),)
         + UPLOAD[1:]
         + LOOK,
@@ -273,6 +280,7 @@ REASONS = {
     200: "OK",
     202: "Accepted",
     400: "A bad request: no image, not a photo, damaged, too many pixels, bad options",
+    403: "Posted by a page on another site (scripts send no Origin and are not refused)",
     404: "No job or batch with this id (or it has expired)",
     409: "The job has no result yet",
     413: "The file is over the size limit",
