@@ -40,7 +40,7 @@
     }
     next.querySelectorAll("[data-part]").forEach(function (part) {
       var old = box.querySelector("[data-part=" + part.getAttribute("data-part") + "]");
-      if (old && old.innerHTML !== part.innerHTML) old.innerHTML = part.innerHTML;
+      if (old && old.innerHTML !== part.innerHTML) replaceKeepingFocus(old, part.innerHTML);
     });
     var image = box.querySelector("img[data-role=result]");
     var fresh = next.querySelector("img[data-role=result]");
@@ -49,6 +49,15 @@
       image.setAttribute("alt", fresh.getAttribute("alt"));
     }
     box.querySelector(".result").setAttribute("data-state", next.querySelector(".result").getAttribute("data-state"));
+  }
+
+  // A part that holds the focus (say, the download link) gets it back on the same place.
+  function replaceKeepingFocus(part, html) {
+    var focusable = "a, button, input, select, textarea, [tabindex]";
+    var had = Array.prototype.indexOf.call(part.querySelectorAll(focusable), document.activeElement);
+    part.innerHTML = html;
+    var again = had >= 0 && part.querySelectorAll(focusable)[had];
+    if (again) again.focus({ preventScroll: true });
   }
 
   function show(data) {

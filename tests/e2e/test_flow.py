@@ -291,3 +291,17 @@ def test_a_waiting_job_says_so_and_how_long_it_has_waited(visitor, live_server, 
     visitor.wait_for_url(JOB_URL)
     expect(visitor.get_by_text("Waiting for a free worker…")).to_be_visible()
     expect(visitor.get_by_text(re.compile(r"^\d+ s so far$"))).to_be_visible(timeout=10_000)
+
+
+def test_focus_on_the_download_link_survives_a_new_look(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/remove-background/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Remove the background").click()
+    _result_ready(visitor)
+    visitor.get_by_label("File type").select_option("webp-lossless")
+    download = visitor.get_by_role("link", name=re.compile("^Download (PNG|WebP)"))
+    download.focus()
+    expect(visitor.get_by_role("link", name="Download WebP")).to_be_visible(timeout=30_000)
+    expect(visitor.get_by_role("link", name="Download WebP")).to_be_focused()
