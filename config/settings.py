@@ -249,7 +249,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
-# How often the janitor (`manage.py purge_jobs --every`) looks for expired jobs.
+# How often the janitor (`manage.py purge_jobs --forever`) looks for expired jobs.
 PURGE_INTERVAL_SECONDS = envint("PURGE_INTERVAL_SECONDS", 300, minimum=1)
 
 LOGGING = {

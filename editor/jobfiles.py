@@ -48,6 +48,7 @@ class Render:
     options: dict
     width: int
     height: int
+    seq: int = 0  # which request it answers: a render for an older one never replaces it
 
 
 def path(job_id: str, name: str) -> str:
@@ -94,9 +95,9 @@ def read_json(job_id: str, name: str, default):
 
 
 def open_file(job_id: str, name: str) -> IO[bytes] | None:
-    """An open stored file for a download, or None if it is gone (expired, or replaced)."""
+    """A stored file as a stream for a download, or None if it is gone (expired, or replaced)."""
     try:
-        return default_storage.open(path(job_id, name))
+        return default_storage.open_stream(path(job_id, name))
     except FileNotFoundError:
         return None
 

@@ -45,15 +45,19 @@ def job_process(*, job_id: str, report: Report) -> dict:
 
 def job_render(*, job_id: str, report: Report) -> dict:
     """The wanted look from the stored mask: no network run."""
+    wanted, seq = services.render_take(job_id)  # first: whatever happens next, newer requests queue
     job = _get(job_id)
     report("compositing")
-    with records.crash_counter(job.id, "render"):
+    # Counted per request: renders of one job running side by side are not crashes.
+    with records.crash_counter(job.id, f"render-{seq}"):
         current = jobfiles.read_render(job.id)
-        wanted = services.render_take(job.id) or (current.options if current else job.options)
-        return _render(job, _layers(job), pipeline.Options(**wanted), report)
+        wanted = wanted or (current.options if current else job.options)
+        return _render(job, _layers(job), pipeline.Options(**wanted), report, seq=seq)
 
 
-def _render(job: Job, layers: pipeline.Layers, options: pipeline.Options, report: Report) -> dict:
+def _render(
+    job: Job, layers: pipeline.Layers, options: pipeline.Options, report: Report, seq: int = 0
+) -> dict:
     """Preview first (the page shows it at once), then the full-size file."""
     chosen = asdict(options.check(job.tool))
     revision = jobfiles.revision(chosen)
@@ -74,8 +78,13 @@ def _render(job: Job, layers: pipeline.Layers, options: pipeline.Options, report
         options=chosen,
         width=rendered.width,
         height=rendered.height,
+        seq=seq,
     )
-    jobfiles.write_render(job.id, render)
+    with services.render_lock(job.id):
+        current = jobfiles.read_render(job.id)
+        if current and current.seq > seq:
+            return asdict(current)  # a later request's render finished first: it stays
+        jobfiles.write_render(job.id, render)
     jobfiles.remove_other_renders(job.id, keep=(result, preview))
     return asdict(render)
 

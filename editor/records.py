@@ -41,6 +41,7 @@ CRASHED = (
 LOST = "This photo has waited far too long and was probably lost from the queue. Please try again."
 EXPIRED = "This job has expired and its photo was deleted. Please upload it again."
 MAX_CRASHES = 2  # a photo that kills its worker this often is given up
+LOOK_AT_MOST = 500  # a queue longer than this is "busy" enough; don't read it all
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def status(job: Job) -> Status:
     shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job)}
     if state == "PENDING":
         waited = _waiting(job)
-        if waited > settings.JOB_QUEUED_STALE_SECONDS:
+        if waited > settings.JOB_QUEUED_STALE_SECONDS and jobs_ahead(job.id) is None:
             # Queued for ever: its message was lost (a Redis without persistence
             # restarted). A lost new look leaves the last one standing.
             lost_at = time.time() - waited + settings.JOB_QUEUED_STALE_SECONDS
@@ -164,6 +165,24 @@ def _timestamp(date_done: object) -> float:
             date_done = date_done.replace(tzinfo=UTC)
         return date_done.timestamp()
     return time.time()
+
+
+def jobs_ahead(job_id: str) -> int | None:
+    """How many first analyses a worker takes before this job's; None when its message
+    is no longer in the broker's list (a worker has it, or it was lost).
+
+    Kombu's Redis transport LPUSHes messages and workers BRPOP them, so the ones
+    to the right go first. A new look of a finished job is not looked for: the
+    page shows the last result meanwhile, never a queue."""
+    queue = settings.JOBS_QUEUE
+    waiting = redis_client().lrange(queue, -LOOK_AT_MOST, -1)  # the oldest ones
+    needle = job_id.encode()  # a job's message names it (task id, argument): no need to parse
+    for position, raw in enumerate(reversed(waiting)):
+        if needle in raw:
+            return position
+    if len(waiting) == LOOK_AT_MOST and redis_client().llen(queue) > LOOK_AT_MOST:
+        return LOOK_AT_MOST  # somewhere further back
+    return None
 
 
 def mark_queued(job_id: str) -> None:
@@ -215,7 +234,7 @@ def crash_counter(job_id: str, kind: str) -> Iterator[None]:
 
 
 def crashes_forget(job_id: str) -> None:
-    redis_client().delete(*(_key("attempts", job_id, kind) for kind in ("process", "render")))
+    redis_client().delete(_key("attempts", job_id, "process"))
 
 
 def _key(*parts: str) -> str:

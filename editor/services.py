@@ -79,21 +79,30 @@ def job_change_look(*, job: Job, options: Options, client: str = "") -> str:
 
 
 def job_rerender(*, job: Job) -> None:
-    """Queue a render of the wanted look, unless one is already queued (it will take it)."""
+    """Queue a render of the wanted look, unless one is already queued (it will take it).
+
+    Every request gets the next number in the job's sequence; a render records
+    the number it answers, and the job's current render is only ever replaced
+    by one that answers a later request (two workers may render one job at once).
+    """
+    client = records.redis_client()
+    client.incr(_seq_key(job.id))
+    client.expire(_seq_key(job.id), settings.JOB_RETENTION_SECONDS * 2)
     AsyncResult(job.id).forget()  # the page shows "updating" until the new look lands
-    fresh = records.redis_client().set(
-        _render_queued_key(job.id), 1, nx=True, ex=settings.JOB_RETENTION_SECONDS
-    )
+    # Short-lived: should the queued render be lost, a later request queues another.
+    fresh = client.set(_render_queued_key(job.id), 1, nx=True, ex=settings.JOB_STALE_SECONDS)
     if fresh:
         _send(RENDER_TASK, job)
 
 
-def render_take(job_id: str) -> dict | None:
-    """For the worker: the look to render now, and from here on, newer requests queue anew."""
+def render_take(job_id: str) -> tuple[dict | None, int]:
+    """For the worker: the look to render now and the request it answers. From here on,
+    newer requests queue a render of their own."""
     client = records.redis_client()
     client.delete(_render_queued_key(job_id))
+    seq = int(client.get(_seq_key(job_id)) or 0)  # before the look: never newer than it
     wanted = client.get(_wanted_key(job_id))
-    return json.loads(wanted) if wanted else None
+    return (json.loads(wanted) if wanted else None), seq
 
 
 def job_retry(*, job: Job) -> None:
@@ -101,6 +110,7 @@ def job_retry(*, job: Job) -> None:
     _limit("retries", job.id, settings.RETRY_LIMIT)
     AsyncResult(job.id).forget()  # start from a clean state
     records.crashes_forget(job.id)
+    records.redis_client().delete(_render_queued_key(job.id))
     _send(PROCESS_TASK, job)
 
 
@@ -118,7 +128,7 @@ def jobs_purge(now: datetime | None = None) -> list[str]:
                 jobfiles.delete(job_id)
                 AsyncResult(job_id).forget()
                 expired.append(job_id)
-        except OSError:  # a worker was writing into it: the next round deletes it
+        except Exception:  # one odd job (a worker writing into it, a bad file) stops no other
             logger.warning("could not purge job %s yet", job_id, exc_info=True)
     return expired
 
@@ -170,3 +180,12 @@ def _wanted_key(job_id: str) -> str:
 
 def _render_queued_key(job_id: str) -> str:
     return f"softfocus:render:queued:{job_id}"
+
+
+def _seq_key(job_id: str) -> str:
+    return f"softfocus:render:seq:{job_id}"
+
+
+def render_lock(job_id: str):
+    """Held while a render decides whether it replaces the job's current one."""
+    return records.redis_client().lock(f"softfocus:render:lock:{job_id}", timeout=30)

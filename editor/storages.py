@@ -1,8 +1,9 @@
 """The two places a job's files can live: a local (or shared) disk, or an S3-compatible bucket.
 
 Both replace a file whole, so a page polling a job never reads a file that
-is missing or half-written while a worker replaces it, and both can drop a
-job's folder in a few calls. `settings.STORAGE_BACKEND` picks one.
+is missing or half-written while a worker replaces it, both can drop a job's
+folder in a few calls, and both hand downloads out as a stream.
+`settings.STORAGE_BACKEND` picks one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import IO
 
+from botocore.exceptions import ClientError
 from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
@@ -40,6 +43,9 @@ class JobFileSystemStorage(FileSystemStorage):
     def delete_folder(self, name: str) -> None:
         shutil.rmtree(self.path(name), ignore_errors=True)
 
+    def open_stream(self, name: str) -> IO[bytes]:
+        return open(self.path(name), "rb")  # noqa: SIM115 (the caller closes it)
+
 
 class JobS3Storage(S3Storage):
     """A private bucket. One PUT replaces an object whole; a folder goes in batched deletes.
@@ -57,3 +63,13 @@ class JobS3Storage(S3Storage):
         prefix = self._normalize_name(name.rstrip("/") + "/")
         # boto3 deletes in batches of up to 1000 keys per request.
         self.bucket.objects.filter(Prefix=prefix).delete()
+
+    def open_stream(self, name: str) -> IO[bytes]:
+        """The object's body as it arrives: S3File would first copy the whole object into
+        memory, which for big PNGs and many downloads at once adds up."""
+        try:
+            return self.bucket.Object(self._normalize_name(name)).get()["Body"]
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise FileNotFoundError(name) from None
+            raise

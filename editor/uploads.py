@@ -100,17 +100,35 @@ def refusal(request: HttpRequest, batch: bool = False) -> Refusal | None:
 Responder = Callable[..., HttpResponse]
 
 
+@dataclass(frozen=True)
+class _Guarded:
+    respond: Responder
+    batch: bool
+
+
+# The upload views, each with how it answers a refusal: filled by @guarded at import.
+_GUARDED: dict[Callable, _Guarded] = {}
+
+
 def guarded(respond: Responder, *, batch: bool = False) -> Callable:
-    """Mark an upload view: `guard` turns away oversize or too-frequent uploads with
+    """Register an upload view: `guard` turns away oversize or too-frequent uploads with
     `respond(request, refusal, **view_kwargs)` before anything reads the body.
     A `batch` view takes up to MAX_BATCH_PHOTOS photos in one request."""
 
-    def mark(view: Callable) -> Callable:
-        view.upload_refusal = respond
-        view.upload_batch = batch
+    def register(view: Callable) -> Callable:
+        _GUARDED[view] = _Guarded(respond, batch)
         return view
 
-    return mark
+    return register
+
+
+def _registered(view: Callable | None) -> _Guarded | None:
+    """The view's registration, through any decorators put on top of @guarded."""
+    while view is not None:
+        if view in _GUARDED:
+            return _GUARDED[view]
+        view = getattr(view, "__wrapped__", None)
+    return None
 
 
 def guard(get_response: Callable) -> Callable:
@@ -120,13 +138,13 @@ def guard(get_response: Callable) -> Callable:
         return get_response(request)
 
     def process_view(request, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        respond = getattr(view_func, "upload_refusal", None)
-        if request.method != "POST" or respond is None:
+        marked = _registered(view_func)
+        if request.method != "POST" or marked is None:
             return None
-        refused = refusal(request, batch=getattr(view_func, "upload_batch", False))
+        refused = refusal(request, batch=marked.batch)
         if refused is None:
             return None
-        response = respond(request, refused, **view_kwargs)
+        response = marked.respond(request, refused, **view_kwargs)
         if refused.retry_after:
             response["Retry-After"] = str(refused.retry_after)
         return response

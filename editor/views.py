@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import batch_views, jobfiles, queue, records, services, uploads
+from . import batch_views, jobfiles, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
 from .records import Job
 from .responses import refused_json
@@ -154,7 +154,7 @@ def _file_url(found: Job, name: str, revision: str | None) -> str | None:
 def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
     status = records.status(found)
-    ahead = queue.jobs_ahead(found.id) if status.state == "queued" else None
+    ahead = records.jobs_ahead(found.id) if status.state == "queued" else None
     context = {"job": found, "status": status, "look": _look_form(found, status), "ahead": ahead}
     return context | {"refusal": refusal}
 

@@ -1,11 +1,13 @@
 """Nobody can stall the queue: renders coalesce, uploads get a 'busy' answer, limits hold."""
 
 import json
+import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
-from editor import records
+from editor import jobfiles, processing, records, services
+from editor.imaging.options import Options
 from tests.conftest import running_worker
 from tests.web.conftest import wait_for
 
@@ -103,3 +105,39 @@ def test_retries_are_limited_per_job(client, small_photo, settings):
     celery_app.control.purge()
     page = client.post(job_url + "retry")
     assert page.status_code == 429 and "Please wait" in page.content.decode()
+
+
+def test_a_render_for_an_older_request_never_replaces_a_newer_one(client, small_photo):
+    """Two workers may render one job at once; the one that finishes last must not win
+    if it answers an older request."""
+    celery_app.control.purge()
+    job = _submit(client, small_photo)
+    with running_worker():
+        assert wait_for(client, job["status_url"])["status"] == "done"
+    celery_app.control.purge()
+    client.post(f"/api/jobs/{job['id']}/render", {"style": "lens"})
+    older, older_seq = services.render_take(job["id"])  # worker 1 takes it and is slow
+    newer = client.post(f"/api/jobs/{job['id']}/render", {"style": "gaussian", "strength": "2"})
+    processing.job_render(job_id=job["id"], report=lambda *a, **k: None)  # worker 2, fast
+    shown = jobfiles.read_render(job["id"])
+    assert shown.revision == newer.json()["revision"]
+    job_record = records.job_get(job["id"])
+    processing._render(  # worker 1 finishes last
+        job_record,
+        processing._layers(job_record),
+        Options(**older),
+        lambda *a, **k: None,
+        seq=older_seq,
+    )
+    assert jobfiles.read_render(job["id"]).revision == newer.json()["revision"]
+
+
+def test_a_job_still_in_the_queue_is_never_called_lost_nor_purged(client, small_photo, settings):
+    celery_app.control.purge()
+    job = _submit(client, small_photo)
+    settings.JOB_QUEUED_STALE_SECONDS, settings.JOB_RETENTION_SECONDS = 0, 1
+    time.sleep(1.5)
+    assert client.get(job["status_url"]).json()["status"] == "queued"
+    assert job["id"] not in services.jobs_purge()
+    celery_app.control.purge()  # now it really is lost
+    assert client.get(job["status_url"]).json()["status"] == "failed"
