@@ -38,7 +38,7 @@ def scan_bomb(side: int = 6320, repeats: int = 30_000) -> bytes:
     return data[:eoi] + scan * repeats + data[eoi:]
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
+def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
@@ -51,7 +51,7 @@ def png_with_a_cut_stream(png: bytes) -> bytes:
             stream += png[pos + 8 : pos + 8 + length]
         pos += 12 + length
     header = png[: png.index(b"IDAT") - 4]  # signature, IHDR and any chunk before the pixels
-    return header + _png_chunk(b"IDAT", stream[: len(stream) * 2 // 3]) + _png_chunk(b"IEND", b"")
+    return header + png_chunk(b"IDAT", stream[: len(stream) * 2 // 3]) + png_chunk(b"IEND", b"")
 
 
 def interlaced_png(pixels: np.ndarray) -> bytes:
@@ -68,7 +68,33 @@ def interlaced_png(pixels: np.ndarray) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(rows))
-        + _png_chunk(b"IEND", b"")
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def with_junk_after_the_first_segment(jpeg: bytes, junk: bytes = b"\x00") -> bytes:
+    """The JPEG with stray bytes after its first segment (APP0): libjpeg warns and reads on."""
+    end = 4 + struct.unpack(">H", jpeg[4:6])[0]
+    return jpeg[:end] + junk + jpeg[end:]
+
+
+def png_inflate_bomb(side: int = 1000, gigabytes: int = 4) -> bytes:
+    """A valid RGB PNG whose header says side×side but whose pixel data inflates to gigabytes.
+
+    After a full flush deflate starts afresh, so one compressed mebibyte of
+    zeros (about 1 kB) repeats as is: 4 GiB fit in 4.2 MB, built at once.
+    """
+    mebibyte = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = mebibyte.compress(bytes(1 << 20)) + mebibyte.flush(zlib.Z_FULL_FLUSH)
+    count = gigabytes << 10
+    adler = ((count << 20) % 65521) << 16 | 1  # the checksum of that many zeros
+    stream = b"\x78\xda" + block * count + mebibyte.flush() + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", stream)
+        + png_chunk(b"IEND", b"")
     )

@@ -36,6 +36,9 @@ MIN_SIDE = 16
 # cost the decoder 8 ms even when it holds a few bytes, so a file that repeats
 # one tiny scan thousands of times would tie up a process for minutes.
 MAX_SCANS = 64
+# libpng only warns about a little extra data after a PNG's last row, so such
+# files exist; far more than this is a stream built to be inflated for nothing.
+_PNG_SLACK = 1 << 20
 _DAMAGED = (
     "This image file is damaged or incomplete, so we could not read it. "
     "Please try exporting it again."
@@ -120,43 +123,15 @@ def check(data: bytes, max_pixels: int) -> Probe:
     return found
 
 
-def scan_count(data: bytes, limit: int = MAX_SCANS) -> int:
-    """How many scans the first image of a JPEG holds, from its markers alone.
-
-    Counting stops past `limit`. A malformed file ends the count where it
-    breaks: judging damage is the decoder's job, this only bounds its work.
-    """
-    scans, pos = 0, 2
-    while scans <= limit and pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-            continue
-        if marker == 0xD9:  # end of image; an MPO's next pictures are never decoded
-            break
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
-            pos += 2
-            continue
-        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        if marker == 0xDA:
-            scans += 1
-            pos = _end_of_entropy_data(data, pos)
-    return scans
-
-
-def _end_of_entropy_data(data: bytes, pos: int) -> int:
-    """Where the next marker starts: 0xFF not followed by 0x00 (stuffing) or a restart."""
-    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
-        following = data[pos + 1]
-        if following != 0x00 and not 0xD0 <= following <= 0xD7:
-            return pos
-        pos += 2
-    return len(data)
-
-
 def check_scans(data: bytes) -> None:
-    """Refuse a JPEG with more scans than any encoder writes, before decoding it."""
-    if scan_count(data) > MAX_SCANS:
+    """Refuse a JPEG with more scans than any encoder writes, before decoding it.
+
+    Every scan libjpeg decodes starts with the bytes FF DA, so counting those in
+    the whole file bounds its work from above (an MPO's later pictures count too,
+    far below the limit for a camera's pair); a parse of the markers could be
+    led astray by junk bytes that libjpeg skips and decodes past.
+    """
+    if data.count(b"\xff\xda") > MAX_SCANS:
         raise ImageError(
             f"This JPEG is split into more than {MAX_SCANS} scans, far more than cameras or "
             "editors write, and would take too long to read. Please save it again as an "
@@ -165,14 +140,18 @@ def check_scans(data: bytes) -> None:
 
 
 def check_png_stream(data: bytes) -> None:
-    """Inflate a PNG's pixel data, keeping none of it, to find a stream cut short.
+    """Inflate a PNG's pixel data, keeping none of it, to find a stream cut short or padded.
 
     Chunk checksums can all be right around a compressed stream that stops
-    early; only inflating it shows that. Memory stays at one megabyte.
+    early; only inflating it shows that. Inflating stops a little past the
+    size the header implies, so a few megabytes that inflate to gigabytes cost
+    no more than the real picture would. Memory stays at one megabyte.
     """
     if len(data) < 33:
         raise ImageError(_DAMAGED)
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4)
+    expected = _png_raw_size(width, height, channels * depth, interlace)
     inflate, pos, size = zlib.decompressobj(), 8, 0
     try:
         while pos + 8 <= len(data) and not inflate.eof:
@@ -182,11 +161,12 @@ def check_png_stream(data: bytes) -> None:
                 while chunk and not inflate.eof:
                     size += len(inflate.decompress(chunk, 1 << 20))
                     chunk = inflate.unconsumed_tail
+                    if size > expected + _PNG_SLACK:
+                        raise ImageError(_DAMAGED)
             pos += 12 + length
     except zlib.error as exc:
         raise ImageError(_DAMAGED) from exc
-    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4)
-    if not inflate.eof or size < _png_raw_size(width, height, channels * depth, interlace):
+    if not inflate.eof or size < expected:
         raise ImageError(_DAMAGED)
 
 

@@ -1,4 +1,6 @@
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -7,7 +9,14 @@ from PIL import Image
 from editor.imaging import decode
 from editor.imaging.errors import ImageError
 from tests.conftest import encode
-from tests.hostile import interlaced_png, png_with_a_cut_stream, scan_bomb
+from tests.hostile import (
+    interlaced_png,
+    png_chunk,
+    png_inflate_bomb,
+    png_with_a_cut_stream,
+    scan_bomb,
+    with_junk_after_the_first_segment,
+)
 
 LIMIT = 40_000_000
 
@@ -103,16 +112,41 @@ def test_it_rejects_formats_we_do_not_support(astronaut):
         decode.probe(_pil_bytes(Image.fromarray(astronaut), "PPM"), LIMIT)
 
 
-def test_it_counts_the_scans_of_a_jpeg_from_its_markers(astronaut):
-    assert decode.scan_count(encode(astronaut)) == 1
-    assert decode.scan_count(_pil_bytes(Image.fromarray(astronaut), "JPEG", progressive=True)) == 10
-
-
 def test_it_refuses_a_scan_bomb_before_decoding_it():
     with pytest.raises(ImageError, match="more than 64 scans"):
         decode.check(scan_bomb(), LIMIT)
     with pytest.raises(ImageError, match="more than 64 scans"):
         decode.decode(scan_bomb(), LIMIT)  # the worker's decode is bounded the same way
+
+
+def test_libjpeg_reads_past_junk_between_segments(astronaut):
+    data = _pil_bytes(Image.fromarray(astronaut), "JPEG", progressive=True)
+    junk = with_junk_after_the_first_segment(data, b"\x00\x17\xff\x00")
+    assert decode.check(junk, LIMIT).format == "JPEG"
+    assert decode.decode(junk, LIMIT).pixels.shape == astronaut.shape
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        pytest.param(lambda jpeg: with_junk_after_the_first_segment(jpeg), id="a junk byte"),
+        pytest.param(lambda jpeg: with_junk_after_the_first_segment(jpeg, b"\xff\x00"), id="ff00"),
+        pytest.param(lambda jpeg: jpeg.replace(b"\xff\xda", b"\xff\xff\xda"), id="fill bytes"),
+    ],
+)
+def test_a_scan_bomb_is_refused_however_its_markers_are_disguised(disguise):
+    bomb = disguise(scan_bomb(repeats=2_000))
+    with pytest.raises(ImageError, match="more than 64 scans"):
+        decode.check(bomb, LIMIT)
+    with pytest.raises(ImageError, match="more than 64 scans"):
+        decode.decode(bomb, LIMIT)
+
+
+def test_the_scans_of_a_progressive_mpo_pair_are_within_the_limit(astronaut):
+    left, right = Image.fromarray(astronaut), Image.fromarray(astronaut[:, ::-1])
+    mpo = _pil_bytes(left, "MPO", save_all=True, append_images=[right], progressive=True)
+    assert mpo.count(b"\xff\xda") == 20  # both pictures' scans are counted
+    assert decode.check(mpo, LIMIT).format == "JPEG"
 
 
 def test_it_still_reads_a_progressive_jpeg(astronaut):
@@ -126,6 +160,29 @@ def test_it_refuses_a_png_whose_compressed_stream_is_cut_short(astronaut):
     assert decode.check(png, LIMIT).format == "PNG"
     with pytest.raises(ImageError, match="damaged or incomplete"):
         decode.check(png_with_a_cut_stream(png), LIMIT)
+
+
+def test_it_refuses_a_png_that_inflates_far_past_its_header():
+    bomb = png_inflate_bomb(side=1000, gigabytes=4)  # 4.2 MB for 3 MB of rows and 4 GiB of zeros
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode.check(bomb, LIMIT)
+    # The worker's Pillow stops after the rows its header promises, and never inflates the rest.
+    assert decode.decode(bomb, LIMIT).pixels.shape == (1000, 1000, 3)
+
+
+def test_it_accepts_a_png_with_a_little_data_after_its_last_row():
+    rows = b"".join(b"\x00" + bytes(range(48)) for _ in range(16))
+    header = struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
+    png = b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            png_chunk(b"IHDR", header),
+            png_chunk(b"IDAT", zlib.compress(rows + bytes(1000))),
+            png_chunk(b"IEND", b""),
+        ]
+    )
+    assert decode.check(png, LIMIT).format == "PNG"
+    assert decode.decode(png, LIMIT).pixels[0, 1].tolist() == [3, 4, 5]
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "1"])
