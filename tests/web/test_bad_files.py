@@ -15,7 +15,12 @@ from PIL import Image
 
 from tests import stored
 from tests.conftest import encode
-from tests.hostile import png_with_a_cut_stream, scan_bomb
+from tests.hostile import (
+    png_inflate_bomb,
+    png_with_a_cut_stream,
+    scan_bomb,
+    with_junk_after_the_first_segment,
+)
 from tests.web.conftest import wait_for
 
 
@@ -90,6 +95,12 @@ def _cases(photo: np.ndarray) -> dict[str, tuple[str, bytes, str]]:
             "damaged or incomplete",
         ),
         "scan bomb": ("scans.jpg", scan_bomb(), "more than 64 scans"),
+        "scan bomb behind a junk byte": (
+            "junk.jpg",
+            with_junk_after_the_first_segment(scan_bomb()),
+            "more than 64 scans",
+        ),
+        "png inflating to 4 GiB": ("zeros.png", png_inflate_bomb(), "damaged or incomplete"),
         "progressive jpeg": ("steps.jpg", encode(photo, progressive=True), "works"),
         "corrupt header": (
             "bad.jpg",
