@@ -64,11 +64,17 @@ def test_a_form_posted_from_another_site_is_refused_before_it_is_read(client, sm
     assert upload().status_code == 202
 
 
-def test_a_trusted_origin_may_post(client, settings, small_photo):
+@pytest.mark.parametrize("site", [None, "same-site", "cross-site"])
+def test_a_trusted_origin_may_post(client, settings, small_photo, site):
     settings.CSRF_TRUSTED_ORIGINS = ["https://photos.example.com"]
-    fields = {"image": SimpleUploadedFile("a.jpg", small_photo), "tool": "cutout"}
-    response = client.post("/api/jobs", fields, HTTP_ORIGIN="https://photos.example.com")
-    assert response.status_code == 202
+    headers = {"HTTP_SEC_FETCH_SITE": site} if site else {}
+
+    def upload(origin: str):
+        fields = {"image": SimpleUploadedFile("a.jpg", small_photo), "tool": "cutout"}
+        return client.post("/api/jobs", fields, HTTP_ORIGIN=origin, **headers)
+
+    assert upload("https://photos.example.com").status_code == 202
+    assert "other sites" in _json_error(upload("https://other.example.com"), 403)
 
 
 @pytest.mark.parametrize(
