@@ -1,0 +1,91 @@
+"""`manage.py clicks`: how many taps it takes to fix a mask, by the simulated-click protocol."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+
+from editor import clicks, jobs
+from editor.imaging import refine, segment
+from editor.imaging.errors import ModelError
+
+from ._eval import add_eval_arguments
+
+
+class Command(BaseCommand):
+    help = (
+        "Simulate clicks on each evaluation photo (each at the heart of the largest error) "
+        "and print the mean IoU after 0, 1, 2, 3 and 5 of them, NoC@85/90 and seconds per click."
+    )
+
+    def add_arguments(self, parser):
+        add_eval_arguments(parser)
+        parser.add_argument("--only", help="only photos whose name contains this")
+
+    def handle(self, *args, eval: Path, cache: Path | None, model: str, only=None, **options):
+        datasets = sorted(p.name for p in eval.glob("*") if (p / "images").is_dir())
+        if not datasets:
+            raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
+        try:
+            args = jobs.model_args(model)
+            session = segment.session(args["model_path"], args["model_sha256"])
+        except ModelError as exc:
+            raise CommandError(str(exc)) from None
+        summaries = []
+        for dataset in datasets:
+            runs = []
+            for path in sorted((eval / dataset / "images").glob("*.jpg")):
+                if only and only not in path.stem:
+                    continue
+                rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+                truth = cv2.imread(str(eval / dataset / "masks" / f"{path.stem}.png"), 0) > 127
+                soft = self._saliency(rgb, session, cache, f"{dataset}__{path.stem}__{model}")
+                crops = (
+                    clicks.DiskCache(cache / "crops", f"{dataset}__{path.stem}__{model}")
+                    if cache
+                    else None
+                )
+                run = clicks.simulate(
+                    rgb,
+                    truth,
+                    refine.refine(rgb, soft),
+                    session=session,
+                    cache=crops,
+                    name=path.stem,
+                )
+                runs.append(run)
+                if options["verbosity"] > 1:
+                    self.stdout.write(
+                        f"{dataset}/{path.stem}: " + " ".join(f"{x:.3f}" for x in run.ious)
+                    )
+            summaries.append(clicks.summarise(dataset, runs))
+        self._print(summaries)
+
+    def _saliency(self, rgb, session, cache: Path | None, key: str) -> np.ndarray:
+        """The network's map of the whole photo, kept in `cache` when one is given."""
+        stored = cache / f"{key}.npy" if cache else None
+        if stored and stored.is_file():
+            return np.load(stored)
+        soft = segment.saliency(rgb, session)
+        if stored:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            np.save(stored, soft)
+        return soft
+
+    def _print(self, summaries: list[clicks.Summary]) -> None:
+        shown = " ".join(f"{f'{k} clicks':>9}" for k in clicks.SHOWN)
+        self.stdout.write(f"{'set':8} {'photos':>6}  mean IoU after {shown}")
+        for s in summaries:
+            ious = " ".join(f"{s.mean_iou[k]:>9.3f}" for k in clicks.SHOWN)
+            self.stdout.write(f"{s.dataset:8} {s.photos:>6}  {'':14} {ious}")
+        self.stdout.write("")
+        for s in summaries:
+            under = ", ".join(f"{s.under_half[k]} after {k}" for k in clicks.SHOWN)
+            verdict = "met" if s.met() else "NOT met"
+            self.stdout.write(
+                f"{s.dataset}: under IoU 0.5: {under}; "
+                f"NoC@85 within {clicks.CLICKS}: {s.reached_85}/{s.photos}, "
+                f"NoC@90: {s.reached_90}/{s.photos}; {s.seconds_per_click:.2f} s per click; "
+                f"goal (3 clicks close half the gap, a third of the failures left): {verdict}"
+            )
