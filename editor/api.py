@@ -1,5 +1,6 @@
-"""The JSON API for scripts: create a job, read it, change its look."""
+"""The JSON API for scripts: create a job, read it, change its look, fix its mask."""
 
+import json
 from uuid import UUID
 
 from django.http import HttpRequest, JsonResponse
@@ -9,8 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import jobfiles, records, services, uploads
 from .forms import ApiUploadForm, LookForm, first_error
+from .imaging.edits import EditError
 from .imaging.options import TOOLS
 from .responses import refused_json
+
+MAX_EDIT_BYTES = 512 * 1024  # far above MAX_POINTS points written out
 
 
 def _refuse_upload(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
@@ -59,6 +63,29 @@ def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
     return JsonResponse(body, status=202)
 
 
+@csrf_exempt
+@require_POST
+def edit_mask(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """Add taps and strokes to a finished job's mask (JSON body), or reset them; re-render."""
+    job = records.job_get(job_id)
+    if job is None:
+        return JsonResponse({"error": "No job with this id."}, status=404)
+    if not jobfiles.read_render(job.id):
+        return JsonResponse({"error": "This job has no result yet."}, status=409)
+    if len(request.body) > MAX_EDIT_BYTES:
+        return JsonResponse({"error": "These edits are too large; send fewer points."}, status=400)
+    try:
+        body = json.loads(request.body or b"null")
+        revision = services.job_edit_mask(job=job, body=body, client=uploads.client_key(request))
+    except (ValueError, RecursionError) as exc:  # bad JSON, or edits.EditError
+        message = str(exc) if isinstance(exc, EditError) else "The body must be JSON."
+        return JsonResponse({"error": message}, status=400)
+    except services.Refused as refused:
+        return refused_json(refused)
+    body = {"id": job.id, "status_url": _status_url(request, job.id), "revision": revision}
+    return JsonResponse(body, status=202)
+
+
 @require_GET
 def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
     job = records.job_get(job_id)
@@ -83,6 +110,7 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             "error": status.error or None,
             "options": status.options if done else None,
             "revision": status.result.get("revision") if done else None,
+            "edits": services.job_edits(job=job).to_dict().get("batches", []),
             "warnings": [
                 {
                     "code": warning["code"],

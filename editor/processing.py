@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from . import engine, jobfiles, records, services
-from .imaging import advice, encode, pipeline
+from .imaging import advice, edits, encode, foreground, pipeline, retouch
 from .imaging.errors import ImageError
 from .records import Job
 
@@ -23,6 +23,7 @@ Report = Callable[..., None]  # report(stage, **extra): progress for the page
 
 _RECENT: OrderedDict[str, pipeline.Layers] = OrderedDict()
 _RECENT_SIZE = 1  # a 40 MP photo's layers take about 400 MB
+_CROPS: dict[str, dict] = {}
 
 
 def job_process(*, job_id: str, report: Report) -> dict:
@@ -60,14 +61,30 @@ def _render(
 ) -> dict:
     """Preview first (the page shows it at once), then the full-size file."""
     chosen = asdict(options.check(job.tool))
-    revision = jobfiles.revision(chosen)
+    fixes = jobfiles.read_json(job.id, jobfiles.EDITS, {})
+    revision = jobfiles.revision(chosen, fixes)
     current = jobfiles.read_render(job.id)
     if current and current.revision == revision:
         return asdict(current)  # asked twice while queued: already on show
-    small = pipeline.preview(layers, job.tool, options)
+    shown = layers.shrunk(pipeline.PREVIEW_SIDE)
+    if fixes:
+        plan = retouch.plan(
+            layers.photo.pixels,
+            layers.mask,
+            edits.Edits.from_dict(fixes),
+            session=engine.session(),
+            cache=_crops(job.id),
+        )
+        shown = _painted(shown, plan)
+    small = pipeline.preview(shown, job.tool, options)
     preview = jobfiles.render_name("preview", revision, small.extension)
     jobfiles.write(job.id, preview, small.image)
     report("saving", preview={"revision": revision})
+    if jobfiles.exists(job.id, jobfiles.EDITS):  # edited once: the advisor reads the mask on show
+        warnings = advice.advise(shown.photo.pixels, shown.mask, job.tool)
+        jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
+    if fixes:
+        layers = _painted(layers, plan)
     rendered = pipeline.finish(layers, job.tool, options)
     result = jobfiles.render_name("result", revision, rendered.extension)
     jobfiles.write(job.id, result, rendered.image)
@@ -87,6 +104,20 @@ def _render(
         jobfiles.write_render(job.id, render)
     jobfiles.remove_other_renders(job.id, keep=(result, preview))
     return asdict(render)
+
+
+def _painted(layers: pipeline.Layers, plan: retouch.Plan) -> pipeline.Layers:
+    """These layers with the planned fixes painted on the mask, and the edge colours redone."""
+    mask = plan.paint(layers.photo.pixels, layers.mask)
+    return pipeline.Layers(layers.photo, mask, foreground.estimate(layers.photo.pixels, mask))
+
+
+def _crops(job_id: str) -> dict:
+    """The network's maps of the crops around this job's taps, so a re-render skips them."""
+    if job_id not in _CROPS:
+        _CROPS.clear()  # one job's worth, like _RECENT
+        _CROPS[job_id] = {}
+    return _CROPS[job_id]
 
 
 def _layers(job: Job) -> pipeline.Layers:

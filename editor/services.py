@@ -25,6 +25,7 @@ from django.conf import settings
 from config import celery_app
 
 from . import jobfiles, ratelimit, records
+from .imaging import edits
 from .imaging.options import Options
 from .records import Job
 
@@ -76,6 +77,41 @@ def job_change_look(*, job: Job, options: Options, client: str = "") -> str:
     )
     job_rerender(job=job)
     return jobfiles.revision(chosen, jobfiles.read_json(job.id, jobfiles.EDITS, None))
+
+
+def job_edit_mask(*, job: Job, body: object, client: str = "") -> str:
+    """Add the visitor's fixes to the job's mask edits and queue a render that applies them.
+
+    `body` is the API's JSON: `{"keep": [[x, y]], "remove": [...], "strokes": [...]}`,
+    which adds to the stored edits, with `"reset": true` (start from none) or
+    `"undo": true` (drop the last request's) first. The look stays as it is.
+    Raises edits.EditError with a message for the sender; returns the new revision.
+    """
+    render = jobfiles.read_render(job.id)
+    if render is None:
+        raise edits.EditError("This job has no result yet.")
+    if not isinstance(body, dict):
+        raise edits.EditError("The edits must be a JSON object.")
+    fields = dict(body)
+    reset, undo = fields.pop("reset", False), fields.pop("undo", False)
+    if not isinstance(reset, bool) or not isinstance(undo, bool):
+        raise edits.EditError("reset and undo must be true or false.")
+    batch = edits.Batch.from_dict(fields).check(render.width, render.height)
+    if not (batch or reset or undo):
+        raise edits.EditError("Send at least one tap or stroke, or reset or undo.")
+    _limit("renders-client", client, settings.RENDER_RATE_LIMIT)
+    _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
+    stored = edits.Edits() if reset else job_edits(job=job)
+    fixes = (stored.undone() if undo else stored).then(batch).to_dict()
+    jobfiles.write_json(job.id, jobfiles.EDITS, fixes)
+    job_rerender(job=job)
+    wanted = records.redis_client().get(_wanted_key(job.id))
+    return jobfiles.revision(json.loads(wanted) if wanted else render.options, fixes)
+
+
+def job_edits(*, job: Job) -> edits.Edits:
+    """The mask edits stored with the job (none if it has none)."""
+    return edits.Edits.from_dict(jobfiles.read_json(job.id, jobfiles.EDITS, {}))
 
 
 def job_rerender(*, job: Job) -> None:

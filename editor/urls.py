@@ -27,4 +27,5 @@ urlpatterns = [
     path("api/jobs", api.create_job, name="api-jobs"),
     path("api/jobs/<uuid:job_id>", api.job_detail, name="api-job"),
     path("api/jobs/<uuid:job_id>/render", api.render_job, name="api-job-render"),
+    path("api/jobs/<uuid:job_id>/mask", api.edit_mask, name="api-job-mask"),
 ]

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from . import decode, effects, encode, foreground, refine, segment
+from . import decode, edits, effects, encode, foreground, refine, retouch, segment
 from .errors import ImageError
 from .options import FORMATS, STRENGTHS, STYLES, TOOLS, Options  # noqa: F401 (re-exported)
 
@@ -127,14 +127,29 @@ def render(
     tool: str,
     *,
     options: Options = Options(),
+    fixes: edits.Edits | None = None,
     on_stage: Callable[[str], None] = lambda stage: None,
     **model: object,
 ) -> Rendered:
-    """The whole job in one call (the CLI's path): analyse, compose, encode."""
+    """The whole job in one call (the CLI's path): analyse, apply the fixes, compose, encode."""
     analysis = analyse(data, on_stage=on_stage, **model)
+    layers = analysis.layers
+    if fixes:
+        height, width = layers.mask.shape
+        for batch in fixes.batches:
+            batch.check(width, height)
+        model_session = segment.session(str(model["model_path"]), model.get("model_sha256"))
+        layers = edited(layers, fixes, session=model_session)
     on_stage("compositing")
-    rendered = finish(analysis.layers, tool, options)
-    return dataclasses.replace(rendered, mask=encode.mask_png(analysis.layers.mask))
+    rendered = finish(layers, tool, options)
+    return dataclasses.replace(rendered, mask=encode.mask_png(layers.mask))
+
+
+def edited(layers: Layers, fixes: edits.Edits, **apply_args) -> Layers:
+    """The layers with the visitor's fixes applied to the mask (and the edge colours redone)."""
+    pixels = layers.photo.pixels
+    mask = retouch.apply(pixels, layers.mask, fixes, **apply_args)
+    return Layers(layers.photo, mask, foreground.estimate(pixels, mask))
 
 
 def read_mask(mask_png: bytes, shape: tuple[int, ...]) -> np.ndarray:

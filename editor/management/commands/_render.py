@@ -1,12 +1,13 @@
 """Shared body of the `portrait` and `cutout` commands: the pipeline, no web, no worker."""
 
+import argparse
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import engine
-from editor.imaging import pipeline
+from editor.imaging import edits, pipeline
 from editor.imaging.errors import ImageError, ModelError
 
 
@@ -25,10 +26,21 @@ class RenderCommand(BaseCommand):
             default=settings.SEGMENTATION_MODEL,
             help="segmentation weights (default: %(default)s)",
         )
+        for mode in edits.MODES:
+            parser.add_argument(
+                f"--{mode}",
+                type=_point,
+                action="append",
+                default=[],
+                metavar="X,Y",
+                help=f"a {mode}-tap at photo pixel X,Y of the upright photo (repeatable)",
+            )
 
     def handle(self, *args, input: Path, output: Path, mask: Path | None, model: str, **options):
+        fixes = edits.Edits().then(edits.Batch(tuple(options["keep"]), tuple(options["remove"])))
         try:
-            rendered = pipeline.render(input.read_bytes(), self.tool, **engine.model_args(model))
+            data = input.read_bytes()
+            rendered = pipeline.render(data, self.tool, fixes=fixes, **engine.model_args(model))
         except OSError as exc:
             raise CommandError(f"cannot read {input}: {exc.strerror or exc}") from None
         except (ImageError, ModelError) as exc:
@@ -37,3 +49,11 @@ class RenderCommand(BaseCommand):
         if mask:
             mask.write_bytes(rendered.mask)
         self.stdout.write(f"wrote {output} ({rendered.width}×{rendered.height})")
+
+
+def _point(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not X,Y (two numbers)") from None
+    return x, y

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import clicks, jobs
+from editor import clicks, engine
 from editor.imaging import refine, segment
 from editor.imaging.errors import ModelError
 
@@ -28,8 +28,7 @@ class Command(BaseCommand):
         if not datasets:
             raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
         try:
-            args = jobs.model_args(model)
-            session = segment.session(args["model_path"], args["model_sha256"])
+            session = engine.session(model)
         except ModelError as exc:
             raise CommandError(str(exc)) from None
         summaries = []

@@ -1,0 +1,283 @@
+"""Applying the visitor's fixes (edits.py) to a mask: smart taps and brush strokes.
+
+A keep-tap brings in the whole object under it and a remove-tap takes a whole
+wrongly kept thing out. U-2-Net is run again on a square crop around the tap:
+zoomed in, the tapped object is usually the salient one, and the piece of that
+crop's mask under the tap is the object. A remove-tap on a separate piece of
+the mask takes the piece out without the network.
+
+Strokes are paint: inside a stroke the visitor's choice is the answer; only a
+thin ring at its edge is snapped to the photo's own edges with the guided filter.
+
+Decisions are made on a copy at most WORK_SIDE pixels long (`plan`), then
+painted at any size (`Plan.paint`), so a preview and the full-size file agree
+and the network never runs twice for one tap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import refine, segment
+from .edits import Edits, Stroke
+
+WORK_SIDE = 1024
+# Crop sides as shares of the photo's longer side, tried widest first: a wide crop
+# holds a whole large object, a narrow one makes a small one salient.
+CROPS = (0.5, 0.25)
+MAX_OBJECT = 0.6  # an "object" filling more of its crop than this is the crop's background
+GRABCUT_WINDOW = 0.2  # share of the photo's longer side, when the network cannot tell
+MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
+SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
+
+
+@dataclass
+class Plan:
+    """What the taps decided, at work size; painted onto a mask of any size."""
+
+    size: tuple[int, int]  # the photo's width, height
+    target: np.ndarray  # work-size float32 mask after the taps
+    changed: np.ndarray  # work-size bool: where the taps changed it
+    strokes: list[Stroke] = field(default_factory=list)
+
+    def paint(self, pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """`mask` (H×W float32 of the photo `pixels`, any scale of it) with the edits applied."""
+        out = mask.astype(np.float32, copy=True)
+        if self.changed.any():
+            _paint_taps(out, pixels, self.target, self.changed)
+        scale = mask.shape[1] / self.size[0]
+        for stroke in self.strokes:
+            _paint_stroke(out, pixels, stroke, scale)
+        return out
+
+
+def apply(
+    pixels: np.ndarray,
+    mask: np.ndarray,
+    edits: Edits,
+    *,
+    session=None,
+    cache: MutableMapping[Box, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The full-size mask with `edits` applied. `session` is U-2-Net's (taps need it)."""
+    return plan(pixels, mask, edits, session=session, cache=cache).paint(pixels, mask)
+
+
+def plan(
+    pixels: np.ndarray,
+    mask: np.ndarray,
+    edits: Edits,
+    *,
+    session=None,
+    cache: MutableMapping[Box, np.ndarray] | None = None,
+) -> Plan:
+    """Decide what each tap brings in or takes out, on a work-size copy.
+
+    `cache` maps a crop box to the network's map of it; pass the same mapping
+    again (or one kept on disk) and re-applying earlier taps costs no network run.
+    """
+    height, width = mask.shape
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    work = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(pixels, work, interpolation=cv2.INTER_AREA) if scale < 1 else pixels
+    target = cv2.resize(mask, work, interpolation=cv2.INTER_AREA) if scale < 1 else mask.copy()
+    before = target > 0.5
+    tapper = _Tapper(pixels, small, scale, session, {} if cache is None else cache)
+    for mode, (x, y) in edits.taps:
+        q = (min(work[0] - 1, int(x * scale)), min(work[1] - 1, int(y * scale)))
+        if mode == "keep":
+            target = tapper.keep(target, q)
+        else:
+            target = tapper.remove(target, q)
+    changed = (target > 0.5) != before
+    return Plan((width, height), target, changed, edits.strokes)
+
+
+class _Tapper:
+    """The smart part of a tap, on the work-size copy `small` of the photo `pixels`."""
+
+    def __init__(self, pixels, small, scale, session, cache):
+        self.pixels, self.small, self.scale = pixels, small, scale
+        self.session, self.cache = session, cache
+
+    def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
+        for (x0, y0, x1, y1), obj in self._objects(q):
+            region = _piece(obj > 0.5, (q[0] - x0, q[1] - y0))
+            if region is not None and region.mean() < MAX_OBJECT:
+                part = target[y0:y1, x0:x1]
+                grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
+                part[grown] = np.maximum(part[grown], obj[grown])
+                return target
+        return self._grabcut(target, q, "keep")
+
+    def remove(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
+        hard = target > 0.5
+        count, labels = cv2.connectedComponents(hard.astype(np.uint8), connectivity=8)
+        label = labels[q[1], q[0]]
+        if label == 0:
+            return target  # nothing is kept here
+        piece = labels == label
+        # A tap near the heart of a piece means the piece; one near its outline, that stretch.
+        depth = cv2.distanceTransform(np.pad(piece.astype(np.uint8), 1), cv2.DIST_L2, 5)
+        central = depth[q[1] + 1, q[0] + 1] >= 0.5 * depth.max()
+        sizes = np.bincount(labels.ravel(), minlength=count)[1:]
+        if central and sizes[label - 1] < sizes.max():
+            return _cut(target, piece)  # a separate, smaller piece: all of it goes
+        for (x0, y0, x1, y1), obj in self._objects(q):
+            inside = piece[y0:y1, x0:x1]
+            local = (q[0] - x0, q[1] - y0)
+            salient = obj > 0.5
+            if not salient[local[1], local[0]]:
+                # Seen closer, the tapped spot is not part of the subject: take out the
+                # stretch of the mask the closer look disagrees with.
+                region = _piece(inside & ~salient, local)
+                cut = np.zeros_like(hard)
+                cut[y0:y1, x0:x1] = region
+                return _cut(target, cut)
+            region = _piece(inside & salient, local)
+            if central and region.sum() >= 0.7 * inside.sum():
+                return _cut(target, piece)  # the tapped object is this whole piece
+        return self._grabcut(target, q, "remove")
+
+    def _grabcut(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
+        """GrabCut in a window around the tap, seeded by the mask and the tap itself."""
+        height, width = target.shape
+        half = max(24, round(GRABCUT_WINDOW * max(height, width) / 2))
+        x0, x1 = max(0, q[0] - half), min(width, q[0] + half + 1)
+        y0, y1 = max(0, q[1] - half), min(height, q[1] + half + 1)
+        part = target[y0:y1, x0:x1]
+        hard = (part > 0.5).astype(np.uint8)
+        seeds = np.where(hard, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        margin = _disc(max(3, half // 6))
+        seeds[cv2.erode(hard, margin).astype(bool)] = cv2.GC_FGD
+        seeds[~cv2.dilate(hard, margin).astype(bool)] = cv2.GC_BGD
+        local = (q[0] - x0, q[1] - y0)
+        tap = cv2.GC_FGD if mode == "keep" else cv2.GC_BGD
+        cv2.circle(seeds, local, max(2, half // 12), int(tap), -1)
+        fg, bg = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        try:
+            cv2.grabCut(self.small[y0:y1, x0:x1], seeds, None, bg, fg, 3, cv2.GC_INIT_WITH_MASK)
+        except cv2.error:  # one colour model empty: nothing to separate in this window
+            return _fill_disc(target, q, 1.0 if mode == "keep" else 0.0)
+        chosen = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+        if mode == "keep":
+            region = _piece(chosen, local)
+            part[region] = 1.0
+        else:
+            region = _piece(~chosen & hard.astype(bool), local)
+            if region is not None:
+                part[cv2.dilate(region.astype(np.uint8), _disc(1)).astype(bool)] = 0.0
+        return target
+
+    def _objects(self, q: tuple[int, int]):
+        """(box in work pixels, the crop's refined network mask) for each crop size."""
+        if self.session is None:
+            return
+        height, width = self.pixels.shape[:2]
+        small_h, small_w = self.small.shape[:2]
+        for share in CROPS:
+            side = min(max(MIN_CROP, round(share * max(height, width))), width, height)
+            cx, cy = (q[0] + 0.5) / self.scale, (q[1] + 0.5) / self.scale
+            x0 = int(min(max(0, cx - side / 2), width - side))
+            y0 = int(min(max(0, cy - side / 2), height - side))
+            box = (x0, y0, x0 + side, y0 + side)
+            if box not in self.cache:
+                crop = self.pixels[y0 : y0 + side, x0 : x0 + side]
+                self.cache[box] = segment.saliency(crop, self.session)
+            wx0, wy0 = min(round(x0 * self.scale), q[0]), min(round(y0 * self.scale), q[1])
+            wx1 = max(min(small_w, round((x0 + side) * self.scale)), q[0] + 1)
+            wy1 = max(min(small_h, round((y0 + side) * self.scale)), q[1] + 1)
+            obj = refine.refine(self.small[wy0:wy1, wx0:wx1], self.cache[box])
+            yield (wx0, wy0, wx1, wy1), obj
+
+
+def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
+    """The connected part of `region` that holds the point q, or None if q is not in it."""
+    if region is None or not region[q[1], q[0]]:
+        return None
+    _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    return labels == labels[q[1], q[0]]
+
+
+def _cut(target: np.ndarray, region: np.ndarray) -> np.ndarray:
+    grown = cv2.dilate(region.astype(np.uint8), _disc(1)).astype(bool)
+    target[grown] = 0.0
+    return target
+
+
+def _fill_disc(target: np.ndarray, q: tuple[int, int], value: float) -> np.ndarray:
+    """Without the network a tap can only be a dot of paint, a hundredth of the photo wide."""
+    cv2.circle(target, q, max(3, round(0.01 * max(target.shape))), float(value), -1)
+    return target
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _bbox(region: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    ys, xs = np.nonzero(region)
+    if len(ys) == 0:
+        return None
+    h, w = region.shape
+    return (
+        slice(max(0, ys.min() - margin), min(h, ys.max() + 1 + margin)),
+        slice(max(0, xs.min() - margin), min(w, xs.max() + 1 + margin)),
+    )
+
+
+def _paint_taps(out: np.ndarray, pixels: np.ndarray, target: np.ndarray, changed) -> None:
+    """Carry the work-size decision into `out`, its outline snapped at `out`'s own size."""
+    band = cv2.dilate(changed.astype(np.uint8), _disc(3))
+    found = _bbox(band, 8)
+    if found is None:
+        return
+    ys, xs = found
+    height, width = out.shape
+    fy, fx = height / target.shape[0], width / target.shape[1]
+    full_y = slice(int(ys.start * fy), min(height, math.ceil(ys.stop * fy)))
+    full_x = slice(int(xs.start * fx), min(width, math.ceil(xs.stop * fx)))
+    size = (full_x.stop - full_x.start, full_y.stop - full_y.start)
+    snapped = refine.refine(pixels[full_y, full_x], target[ys, xs], radius=SNAP_RADIUS)
+    weight = cv2.GaussianBlur(band[ys, xs].astype(np.float32), (0, 0), 1.5)
+    weight = cv2.resize(weight, size, interpolation=cv2.INTER_LINEAR)
+    region = out[full_y, full_x]
+    region += weight * (snapped - region)
+
+
+def _paint_stroke(out: np.ndarray, pixels: np.ndarray, stroke: Stroke, scale: float) -> None:
+    """Obey the stroke inside; snap a ring at its edge to the photo."""
+    radius = max(0.5, stroke.radius * scale)
+    points = [(round(x * scale), round(y * scale)) for x, y in stroke.points]
+    ring = max(1, round(0.25 * radius))
+    height, width = out.shape
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    reach = math.ceil(radius) + 2 * ring + 2
+    x0, x1 = max(0, min(xs) - reach), min(width, max(xs) + reach + 1)
+    y0, y1 = max(0, min(ys) - reach), min(height, max(ys) + reach + 1)
+    if x0 >= x1 or y0 >= y1:
+        return
+    area = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    local = [(x - x0, y - y0) for x, y in points]
+    thickness = max(1, round(2 * radius))
+    for a, b in zip(local, local[1:], strict=False):
+        cv2.line(area, a, b, 1, thickness)
+    for p in local:
+        cv2.circle(area, p, round(radius), 1, -1)
+    value = 1.0 if stroke.mode == "keep" else 0.0
+    core = cv2.erode(area, _disc(ring)).astype(bool)
+    edge = cv2.dilate(area, _disc(ring)).astype(bool) & ~core
+    region = out[y0:y1, x0:x1]
+    painted = region.copy()
+    painted[area.astype(bool)] = value
+    snapped = refine.refine(pixels[y0:y1, x0:x1], painted, radius=SNAP_RADIUS)
+    pick = np.maximum if value else np.minimum
+    region[edge] = pick(region[edge], snapped[edge])
+    region[core] = value

@@ -1,0 +1,133 @@
+"""Fixing a finished job's mask through the API: taps, strokes, undo, reset and bad input."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tests.paths import DATA
+from tests.web.conftest import wait_for
+
+
+@pytest.fixture(scope="module")
+def two_subjects() -> bytes:
+    return (DATA / "two-subjects.jpg").read_bytes()
+
+
+def _job(client, photo: bytes, tool: str = "portrait") -> dict:
+    fields = {"image": SimpleUploadedFile("two.jpg", photo), "tool": tool}
+    body = client.post("/api/jobs", fields).json()
+    return wait_for(client, body["status_url"]) | {"status_url": body["status_url"]}
+
+
+def _mask(client, job: dict) -> np.ndarray:
+    response = client.get(job["mask_url"])
+    return np.asarray(Image.open(io.BytesIO(b"".join(response.streaming_content))))
+
+
+def _alpha(client, job: dict) -> np.ndarray:
+    response = client.get(job["result_url"])
+    return np.asarray(Image.open(io.BytesIO(b"".join(response.streaming_content))))[..., 3]
+
+
+def _edit(client, job: dict, body) -> object:
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(f"/api/jobs/{job['id']}/mask", data, content_type="application/json")
+
+
+def _subjects(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Centres of the two largest kept pieces, left to right."""
+    import cv2
+
+    count, _, stats, centres = cv2.connectedComponentsWithStats((mask > 127).astype(np.uint8))
+    order = np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2] + 1
+    return sorted((int(centres[i][0]), int(centres[i][1])) for i in order)
+
+
+def test_a_remove_tap_takes_the_whole_second_subject_out_and_its_warning_goes(
+    client, celery_worker, two_subjects
+):
+    job = _job(client, two_subjects, "cutout")
+    assert "several_subjects" in [w["code"] for w in job["warnings"]]
+    before = _alpha(client, job)
+    left, right = _subjects(before)
+    answer = _edit(client, job, {"remove": [list(right)]})
+    assert answer.status_code == 202
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert done["revision"] == answer.json()["revision"] != job["revision"]
+    after = _alpha(client, done)
+    assert after[right[1], right[0]] < 30 and after[left[1], left[0]] > 200
+    assert "several_subjects" not in [w["code"] for w in done["warnings"]]
+    assert done["edits"] == [{"keep": [], "remove": [list(map(float, right))], "strokes": []}]
+
+
+def test_strokes_are_obeyed_and_edits_survive_a_look_change_then_reset(
+    client, celery_worker, two_subjects
+):
+    job = _job(client, two_subjects, "cutout")
+    first = _alpha(client, job)
+    assert (first[25:36, 30:81] < 128).any()  # the top-left corner is background at first
+    corner = {"mode": "keep", "radius": 20, "points": [[30, 30], [80, 30]]}
+    assert _edit(client, job, {"strokes": [corner]}).status_code == 202
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert (_alpha(client, done)[25:36, 30:81] == 255).all()  # painted: kept exactly
+
+    look = client.post(f"/api/jobs/{job['id']}/render", {"background": "#00ff00"})
+    assert look.status_code == 202
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert len(done["edits"]) == 1 and done["options"]["background"] == "#00ff00"
+    assert _mask(client, done).shape == first.shape
+
+    assert _edit(client, job, {"reset": True}).status_code == 202
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert done["edits"] == [] and done["options"]["background"] == "#00ff00"
+    reset = client.post(f"/api/jobs/{job['id']}/render", {"background": "transparent"})
+    assert reset.json()["revision"] == job["revision"]  # no edits, first look: first files
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert (_alpha(client, done) == first).all()
+
+
+def test_undo_drops_the_last_request(client, celery_worker, two_subjects):
+    job = _job(client, two_subjects, "cutout")
+    stroke = {"mode": "remove", "radius": 5, "points": [[100, 100]]}
+    _edit(client, job, {"strokes": [stroke]})
+    _edit(client, job, {"keep": [[10, 10]]})
+    assert len(wait_for(client, job["status_url"], until=["done"])["edits"]) == 2
+    _edit(client, job, {"undo": True})
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert [len(b["strokes"]) for b in done["edits"]] == [1]
+
+
+BAD = [
+    ("{not json", "JSON"),
+    ("[1, 2]", "object"),
+    ({"keep": [[-1, 5]]}, "outside the photo"),
+    ({"remove": [[5, 100000]]}, "outside the photo"),
+    ({"keep": [[1]]}, "[x, y]"),
+    ({"keep": [["a", "b"]]}, "[x, y]"),
+    ({"keep": "here"}, "list"),
+    ({"strokes": [{"mode": "paint", "radius": 5, "points": [[1, 1]]}]}, "keep or remove"),
+    ({"strokes": [{"mode": "keep", "radius": 0, "points": [[1, 1]]}]}, "radius"),
+    ({"strokes": [{"mode": "keep", "radius": 5, "points": []}]}, "no points"),
+    ({"strokes": [{"mode": "keep", "radius": 5, "points": [[1, 1]] * 6000}]}, "At most"),
+    ({"keep": [[1, 1]] * 51}, "At most"),
+    ({"colour": "red"}, "Unknown field"),
+    ({"reset": "yes"}, "true or false"),
+    ({}, "at least one"),
+]
+
+
+def test_bad_edits_are_a_400_that_says_why_and_change_nothing(client, celery_worker, small_photo):
+    job = _job(client, small_photo)
+    for body, says in BAD:
+        answer = _edit(client, job, body)
+        assert answer.status_code == 400 and says in answer.json()["error"], body
+    assert client.get(job["status_url"]).json()["edits"] == []
+
+
+def test_edits_need_a_finished_job(client):
+    answer = _edit(client, {"id": "00000000-0000-4000-8000-000000000000"}, {"keep": [[1, 1]]})
+    assert answer.status_code == 404
