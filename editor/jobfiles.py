@@ -9,6 +9,7 @@ bucket, see editor/storages.py):
     mask.png              the refined mask at full resolution, once analysed
     advice.json           the advisor's warnings, once analysed
     edits.json            the visitor's fixes to the mask, if any
+    mask-edited.png       the mask with those fixes, once a render has applied them
     result-<rev>.<ext>    a rendered look at full size; <rev> names its options
     preview-<rev>.<ext>   the same look, screen-sized
     result.json           which render is current (schema: `Render`)
@@ -34,6 +35,7 @@ ORIGINAL_PREVIEW = "original-preview.jpg"
 MASK = "mask.png"
 ADVICE = "advice.json"
 EDITS = "edits.json"
+EDITED_MASK = "mask-edited.png"
 RENDER = "result.json"
 RENDER_KINDS = ("result", "preview")
 

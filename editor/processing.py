@@ -85,6 +85,8 @@ def _render(
         jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
     if fixes:
         layers = _painted(layers, plan)
+    if jobfiles.exists(job.id, jobfiles.EDITS):
+        jobfiles.write(job.id, jobfiles.EDITED_MASK, encode.mask_png(layers.mask))
     rendered = pipeline.finish(layers, job.tool, options)
     result = jobfiles.render_name("result", revision, rendered.extension)
     jobfiles.write(job.id, result, rendered.image)

@@ -124,9 +124,10 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
         as_attachment="download" in request.GET,
         filename=f"{found.stem}-{label}.{extension}",
     )
-    # A ?v= file belongs to one revision and never changes; nor does the mask, nor the
-    # original once its upright preview is made (until then it is the raw upload).
-    fixed = bool(revision) or name == "mask" or stored_name == jobfiles.ORIGINAL_PREVIEW
+    # A ?v= file belongs to one revision and never changes; nor does the original once
+    # its upright preview is made (until then it is the raw upload). The mask changes
+    # with the visitor's edits.
+    fixed = bool(revision) or stored_name == jobfiles.ORIGINAL_PREVIEW
     response["Cache-Control"] = "private, max-age=3600" if fixed else "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -137,8 +138,9 @@ def _file_name(found: Job, name: str, revision: str) -> str | None:
     if name == "original":  # what browsers can show: an upright JPEG, HEIC or not
         preview = jobfiles.ORIGINAL_PREVIEW
         return preview if jobfiles.exists(found.id, preview) else found.original
-    if name == "mask":
-        return jobfiles.MASK
+    if name == "mask":  # with the visitor's fixes, once they have been applied
+        edited = jobfiles.exists(found.id, jobfiles.EDITED_MASK)
+        return jobfiles.EDITED_MASK if edited else jobfiles.MASK
     if name not in jobfiles.RENDER_KINDS:
         return None
     if revision:
