@@ -135,11 +135,14 @@ class _Tapper:
             salient = obj > 0.5
             if not salient[local[1], local[0]]:
                 # Seen closer, the tapped spot is not part of the subject: take out the
-                # stretch of the mask the closer look disagrees with.
+                # stretch of the mask the closer look disagrees with, unless the closer
+                # look lost the subject itself (most of it, or cut off by the crop's edge).
                 region = _piece(inside & ~salient, local)
-                cut = np.zeros_like(hard)
-                cut[y0:y1, x0:x1] = region
-                return _cut(target, cut)
+                if region.sum() <= 0.5 * inside.sum() and not _cut_off(region, (x0, y0), hard):
+                    cut = np.zeros_like(hard)
+                    cut[y0:y1, x0:x1] = region
+                    return _cut(target, cut)
+                continue
             region = _piece(inside & salient, local)
             if central and region.sum() >= 0.7 * inside.sum():
                 return _cut(target, piece)  # the tapped object is this whole piece
@@ -171,8 +174,9 @@ class _Tapper:
             part[region] = 1.0
         else:
             region = _piece(~chosen & hard.astype(bool), local)
-            if region is not None:
-                part[cv2.dilate(region.astype(np.uint8), _disc(1)).astype(bool)] = 0.0
+            if region is None or region.sum() > 0.5 * hard.sum():
+                return _fill_disc(target, q, 0.0)
+            part[cv2.dilate(region.astype(np.uint8), _disc(1)).astype(bool)] = 0.0
         return target
 
     def _objects(self, q: tuple[int, int]):
@@ -203,6 +207,20 @@ def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
         return None
     _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     return labels == labels[q[1], q[0]]
+
+
+def _cut_off(region: np.ndarray, corner: tuple[int, int], whole: np.ndarray) -> bool:
+    """Whether `region` (a box at `corner` of the work image `whole`) runs into a side of
+    its box that is not a side of the photo: then it is part of something the box cuts."""
+    x0, y0 = corner
+    h, w = region.shape
+    sides = [
+        (region[:, 0], x0 > 0),
+        (region[:, -1], x0 + w < whole.shape[1]),
+        (region[0], y0 > 0),
+        (region[-1], y0 + h < whole.shape[0]),
+    ]
+    return any(inner and edge.any() for edge, inner in sides)
 
 
 def _cut(target: np.ndarray, region: np.ndarray) -> np.ndarray:
