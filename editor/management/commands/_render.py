@@ -29,15 +29,18 @@ class RenderCommand(BaseCommand):
         for mode in edits.MODES:
             parser.add_argument(
                 f"--{mode}",
+                dest="taps",
                 type=_point,
-                action="append",
+                action=_Tap,
                 default=[],
                 metavar="X,Y",
-                help=f"a {mode}-tap at photo pixel X,Y of the upright photo (repeatable)",
+                help=f"a {mode}-tap at pixel X,Y of the upright photo (repeatable; in order)",
             )
 
     def handle(self, *args, input: Path, output: Path, mask: Path | None, model: str, **options):
-        fixes = edits.Edits().then(edits.Batch(tuple(options["keep"]), tuple(options["remove"])))
+        fixes = edits.Edits()
+        for mode, point in options["taps"]:  # one batch each: the order given is kept
+            fixes = fixes.then(edits.Batch(**{mode: (point,)}))
         try:
             data = input.read_bytes()
             rendered = pipeline.render(data, self.tool, fixes=fixes, **engine.model_args(model))
@@ -57,3 +60,11 @@ def _point(text: str) -> tuple[float, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not X,Y (two numbers)") from None
     return x, y
+
+
+class _Tap(argparse.Action):
+    """Collects --keep and --remove in the order given, as (mode, point)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        taps = [*getattr(namespace, self.dest), (option_string.removeprefix("--"), value)]
+        setattr(namespace, self.dest, taps)

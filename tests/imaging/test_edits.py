@@ -1,0 +1,127 @@
+"""Taps and strokes on a real mask of a real photo, with the real network."""
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.imaging import edits, refine, retouch, segment
+from tests.paths import DATA, U2NET, U2NET_SHA256
+
+
+@pytest.fixture(scope="module")
+def model():
+    return segment.session(str(U2NET), U2NET_SHA256)
+
+
+@pytest.fixture(scope="module")
+def two(model):
+    """Two people far apart (960×480): the photo and its refined mask, both kept."""
+    with Image.open(DATA / "two-subjects.jpg") as im:
+        rgb = np.asarray(im.convert("RGB"))
+    return rgb, refine.refine(rgb, segment.saliency(rgb, model))
+
+
+def pieces(mask: np.ndarray) -> list[np.ndarray]:
+    """The two largest kept pieces, left one first."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8))
+    biggest = np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2] + 1
+    biggest = sorted(biggest, key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+    return [labels == i for i in biggest]
+
+
+def heart(region: np.ndarray) -> tuple[int, int]:
+    depth = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return int(x), int(y)
+
+
+def fixes(**batch) -> edits.Edits:
+    return edits.Edits().then(edits.Batch(**batch))
+
+
+def test_a_remove_tap_takes_a_whole_person_out_not_a_disc(two, model):
+    rgb, mask = two
+    left, right = pieces(mask)
+    out = retouch.apply(rgb, mask, fixes(remove=(heart(right),)), session=model)
+    assert (out[right] > 0.5).mean() < 0.02  # all of him is gone
+    assert (out[left] > 0.5).mean() > 0.98  # she stays
+
+
+def test_a_keep_tap_brings_a_whole_missed_person_back(two, model):
+    rgb, mask = two
+    left, right = pieces(mask)
+    missed = np.where(cv2.dilate(right.astype(np.uint8), np.ones((9, 9))) > 0, 0, mask)
+    out = retouch.apply(rgb, missed.astype(np.float32), fixes(keep=(heart(right),)), session=model)
+    back = out > 0.5
+    assert (back & right).sum() / (back & right | right).sum() > 0.85
+    assert (back[left]).mean() > 0.98
+
+
+def test_strokes_are_obeyed_inside_and_leave_the_rest_alone(two):
+    rgb, mask = two
+    keep = edits.Stroke("keep", 20.0, ((60.0, 60.0), (160.0, 60.0)))
+    remove = edits.Stroke("remove", 10.0, ((250.0, 300.0),))
+    out = retouch.apply(rgb, mask, fixes(strokes=(keep, remove)))
+    assert (out[52:69, 60:161] == 1).all() and (out[296:305, 246:255] == 0).all()
+    far = np.ones(mask.shape, bool)
+    far[20:110, 20:210] = far[270:330, 220:280] = False
+    assert (out[far] == mask[far]).all()
+
+
+def test_a_preview_and_the_full_size_agree(two, model):
+    rgb, mask = two
+    _, right = pieces(mask)
+    stroke = edits.Stroke("keep", 12.0, ((100.0, 100.0), (300.0, 120.0)))
+    plan = retouch.plan(rgb, mask, fixes(remove=(heart(right),), strokes=(stroke,)), session=model)
+    full = plan.paint(rgb, mask)
+    size = (480, 240)
+    small = plan.paint(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.resize(mask, size))
+    shrunk = cv2.resize(full, size, interpolation=cv2.INTER_AREA)
+    assert np.abs(small - shrunk).mean() < 0.02
+
+
+def test_taps_reuse_the_networks_crops_when_given_the_same_cache(two, model, monkeypatch):
+    rgb, mask = two
+    _, right = pieces(mask)
+    cache: dict = {}
+    first = retouch.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    assert cache
+    monkeypatch.setattr(segment, "saliency", lambda *a: pytest.fail("ran the network again"))
+    again = retouch.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    assert (first == again).all()
+
+
+def test_edits_read_back_what_they_wrote_in_order():
+    stroke = edits.Stroke("remove", 5.0, ((1.0, 2.0), (3.0, 4.0)))
+    done = fixes(keep=((1.0, 1.0),)).then(edits.Batch(remove=((2.0, 2.0),), strokes=(stroke,)))
+    again = edits.Edits.from_dict(done.to_dict())
+    assert again == done
+    assert again.taps == [("keep", (1.0, 1.0)), ("remove", (2.0, 2.0))]
+    assert again.undone() == fixes(keep=((1.0, 1.0),))
+    assert edits.Edits().to_dict() == {} and not edits.Edits.from_dict({})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"keep": [[1, 2, 3]]},
+        {"keep": [[True, 2]]},
+        {"keep": [[float("nan"), 2]]},
+        {"remove": {"x": 1}},
+        {"strokes": [{"mode": "keep", "radius": 5}]},
+        {"strokes": [{"mode": "keep", "radius": 5000, "points": [[1, 1]]}]},
+        {"strokes": [{"mode": "keep", "radius": 5, "points": [[1, 1]], "colour": "red"}]},
+        {"tap": [[1, 1]]},
+    ],
+)
+def test_malformed_edits_are_refused_with_a_message(body):
+    with pytest.raises(edits.EditError) as refused:
+        edits.Batch.from_dict(body)
+    assert len(str(refused.value)) > 10
+
+
+def test_points_outside_the_photo_are_refused():
+    with pytest.raises(edits.EditError, match="outside the photo"):
+        edits.Batch.from_dict({"keep": [[100, 10]]}).check(100, 50)
+    assert edits.Batch.from_dict({"keep": [[99.5, 49]]}).check(100, 50)
