@@ -8,7 +8,7 @@ PORT ?= 8000
 REDIS_PORT ?= 6379
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install models browser lint format clean loadtest bench quality
+.PHONY: run test install models browser lint format clean loadtest bench quality clicks
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ test: models browser
 quality: export DEBUG ?= 1
 quality: models
 	$(PY) manage.py quality --eval ../shared/eval
+
+# Taps needed to fix a mask, by the simulated-click protocol, on ../shared/eval (a report).
+# The network's maps (whole photos and crops) are kept in .run/eval-cache: a second run is quicker.
+clicks: export DEBUG ?= 1
+clicks: models
+	$(PY) manage.py clicks --eval ../shared/eval --cache .run/eval-cache
 
 lint: install
 	$(VENV)/bin/ruff check .

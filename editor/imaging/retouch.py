@@ -95,6 +95,7 @@ def plan(
             target = tapper.keep(target, q)
         else:
             target = tapper.remove(target, q)
+        tapper.taps[mode].append(q)
     changed = (target > 0.5) != before
     return Plan((width, height), target, changed, edits.strokes)
 
@@ -105,11 +106,24 @@ class _Tapper:
     def __init__(self, pixels, small, scale, session, cache):
         self.pixels, self.small, self.scale = pixels, small, scale
         self.session, self.cache = session, cache
+        # Earlier taps stand: a later tap never undoes what an earlier one said of its spot.
+        self.taps: dict[str, list[tuple[int, int]]] = {"keep": [], "remove": []}
+
+    def _holds(self, region: np.ndarray, corner: tuple[int, int], mode: str) -> bool:
+        """Whether `region` (a box at `corner`) holds one of the earlier `mode` taps."""
+        x0, y0 = corner
+        h, w = region.shape
+        return any(
+            0 <= x - x0 < w and 0 <= y - y0 < h and region[y - y0, x - x0]
+            for x, y in self.taps[mode]
+        )
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
         for (x0, y0, x1, y1), obj in self._objects(q):
             region = _piece(obj > 0.5, (q[0] - x0, q[1] - y0))
-            if region is not None and region.mean() < MAX_OBJECT:
+            if region is None or self._holds(region, (x0, y0), "remove"):
+                continue
+            if region.mean() < MAX_OBJECT:
                 part = target[y0:y1, x0:x1]
                 grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
                 part[grown] = np.maximum(part[grown], obj[grown])
@@ -127,7 +141,8 @@ class _Tapper:
         depth = cv2.distanceTransform(np.pad(piece.astype(np.uint8), 1), cv2.DIST_L2, 5)
         central = depth[q[1] + 1, q[0] + 1] >= 0.5 * depth.max()
         sizes = np.bincount(labels.ravel(), minlength=count)[1:]
-        if central and sizes[label - 1] < sizes.max():
+        protected = self._holds(piece, (0, 0), "keep")
+        if central and sizes[label - 1] < sizes.max() and not protected:
             return _cut(target, piece)  # a separate, smaller piece: all of it goes
         for (x0, y0, x1, y1), obj in self._objects(q):
             inside = piece[y0:y1, x0:x1]
@@ -138,14 +153,26 @@ class _Tapper:
                 # stretch of the mask the closer look disagrees with, unless the closer
                 # look lost the subject itself (most of it, or cut off by the crop's edge).
                 region = _piece(inside & ~salient, local)
-                if region.sum() <= 0.5 * inside.sum() and not _cut_off(region, (x0, y0), hard):
+                if (
+                    region.sum() <= 0.5 * inside.sum()
+                    and not _cut_off(region, (x0, y0), hard)
+                    and not self._holds(region, (x0, y0), "keep")
+                ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
                     return _cut(target, cut)
                 continue
             region = _piece(inside & salient, local)
-            if central and region.sum() >= 0.7 * inside.sum():
+            if _cut_off(region, (x0, y0), hard):
+                continue  # the tapped object runs out of this crop: look wider or closer
+            if self._holds(region, (x0, y0), "keep"):
+                continue
+            if central and region.sum() >= 0.7 * piece.sum() and not protected:
                 return _cut(target, piece)  # the tapped object is this whole piece
+            if region.sum() <= 0.5 * piece.sum():
+                cut = np.zeros_like(hard)
+                cut[y0:y1, x0:x1] = region
+                return _cut(target, cut)  # a thing of its own, joined to the subject
         return self._grabcut(target, q, "remove")
 
     def _grabcut(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
