@@ -116,6 +116,7 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
                     "code": warning["code"],
                     "message": warning["message"],
                     "guide_url": request.build_absolute_uri(warning["guide_url"]),
+                    "where": warning.get("where"),  # a spot in photo pixels, or None
                 }
                 for warning in status.warnings
             ],

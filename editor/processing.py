@@ -36,6 +36,8 @@ def job_process(*, job_id: str, report: Report) -> dict:
         )
         layers = analysis.layers
         warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
+        closer = advice.second_look(layers.photo.pixels, analysis.plain_mask, engine.session())
+        warnings += [closer] if closer else []
         jobfiles.write(job.id, jobfiles.MASK, encode.mask_png(layers.mask))
         jobfiles.write(job.id, jobfiles.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
         jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])

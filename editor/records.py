@@ -129,7 +129,8 @@ def status(job: Job) -> Status:
     meta = task.backend.get_task_meta(task.id)
     state, info = meta["status"], meta.get("result")
     render = jobfiles.read_render(job.id)
-    shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job)}
+    style = render.options.get("style", "") if render else ""
+    shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job, style)}
     if state == "PENDING":
         waited = _waiting(job)
         if waited > settings.JOB_QUEUED_STALE_SECONDS and jobs_ahead(job.id) is None:
@@ -197,10 +198,11 @@ def _waiting(job: Job) -> float:
     return time.time() - float(queued)
 
 
-def _warnings(job: Job) -> list[dict]:
-    """The advisor's warnings, each with the guide page that explains it."""
+def _warnings(job: Job, style: str) -> list[dict]:
+    """The advisor's warnings that hold for this blur style, each with its guide page."""
     found = jobfiles.read_json(job.id, jobfiles.ADVICE, [])
-    return [{**w, "guide_url": f"/guide/{w['section']}"} for w in found]
+    shown = [w for w in found if style not in w.get("hidden_with", ())]
+    return [{**w, "guide_url": f"/guide/{w['section']}"} for w in shown]
 
 
 def _visitor_message(exc: object) -> str:

@@ -20,6 +20,7 @@
   var maskImage = new Image();
   var photoSize = null; // [width, height] of the upright photo, from the mask
   var edits = []; // the stored batches, as GET /api/jobs/<id> lists them
+  var spots = []; // where the advisor suspects a mistake, in photo pixels
   var revision = null; // the job's revision whose mask is shown
   var wanted = null; // the revision an edit asked for, until it lands
   var busy = false;
@@ -78,6 +79,7 @@
     var ctx = marks.getContext("2d");
     var k = marks.width / (photoSize ? photoSize[0] : 1);
     ctx.clearRect(0, 0, marks.width, marks.height);
+    spots.forEach(function (p) { ring(ctx, p[0] * k, p[1] * k); });
     edits.forEach(function (batch) {
       batch.keep.forEach(function (p) { dot(ctx, p[0] * k, p[1] * k, "#16a34a"); });
       batch.remove.forEach(function (p) { dot(ctx, p[0] * k, p[1] * k, "#dc2626"); });
@@ -108,6 +110,14 @@
     ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
   }
 
+  // The advisor's marker: a dashed amber ring the visitor can tap.
+  function ring(ctx, x, y) {
+    var r = 16 * (window.devicePixelRatio || 1);
+    ctx.setLineDash([6, 4]); ctx.lineWidth = 3; ctx.strokeStyle = "#f59e0b";
+    ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
   function brushRadius() {
     return Math.max(1, (Number(sizeInput.value) / 2) * scale());
   }
@@ -117,8 +127,9 @@
     edits.forEach(function (b) { taps += b.keep.length + b.remove.length; strokes += b.strokes.length; });
     undoButton.disabled = resetButton.disabled = busy || edits.length === 0;
     if (busy) return;
-    say(edits.length ? "Your edits: " + taps + " tap" + (taps === 1 ? "" : "s") + ", " + strokes +
-      " brush stroke" + (strokes === 1 ? "" : "s") + "." : "No edits yet.");
+    var hint = spots.length ? " The amber ring marks a spot where the outline may be wrong." : "";
+    say((edits.length ? "Your edits: " + taps + " tap" + (taps === 1 ? "" : "s") + ", " + strokes +
+      " brush stroke" + (strokes === 1 ? "" : "s") + "." : "No edits yet.") + hint);
   }
 
   // Server round trips.
@@ -128,6 +139,8 @@
       .then(function (data) {
         if (data.status !== "done") return;
         edits = data.edits || [];
+        spots = (data.warnings || []).filter(function (w) { return w.where; })
+          .map(function (w) { return w.where; });
         if (data.revision !== revision) {
           revision = data.revision;
           maskImage.src = editor.getAttribute("data-mask-url") + "?v=" + revision;

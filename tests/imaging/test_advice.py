@@ -210,3 +210,27 @@ def test_it_is_quick_on_a_12_megapixel_photo(astronaut, astronaut_mask):
     start = time.perf_counter()
     advice.advise(rgb, mask, "portrait")
     assert time.perf_counter() - start < 1.0  # ~0.2 s alone; slack for a busy CI machine
+
+
+def test_the_lens_style_takes_the_point_lights_warning_away(astronaut, astronaut_mask):
+    night = _night_with_lights(astronaut, astronaut_mask)
+    lens = [a.code for a in advice.advise(night, astronaut_mask, "portrait", style="lens")]
+    assert "point_lights" not in lens
+    assert "point_lights" in codes(night, astronaut_mask)
+    assert "haze" in advice.ADVICE["point_lights"].message
+
+
+# check_outline: a second look, closer up
+
+
+def test_a_second_look_points_at_a_head_the_mask_cut_off(astronaut, astronaut_mask, model):
+    mask = astronaut_mask.copy()
+    mask[:200] = 0  # her head and helmet are lost
+    found = advice.second_look(astronaut, mask, model)
+    assert found is not None and found.code == "check_outline"
+    x, y = found.where
+    assert y < 200 and astronaut_mask[y, x] > 0.5
+
+
+def test_a_second_look_agrees_with_a_good_mask(astronaut, astronaut_mask, model):
+    assert advice.second_look(astronaut, astronaut_mask, model) is None

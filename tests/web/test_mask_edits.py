@@ -3,6 +3,7 @@
 import io
 import json
 
+import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -40,8 +41,6 @@ def _edit(client, job: dict, body) -> object:
 
 def _subjects(mask: np.ndarray) -> list[tuple[int, int]]:
     """Centres of the two largest kept pieces, left to right."""
-    import cv2
-
     count, _, stats, centres = cv2.connectedComponentsWithStats((mask > 127).astype(np.uint8))
     order = np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2] + 1
     return sorted((int(centres[i][0]), int(centres[i][1])) for i in order)
@@ -131,3 +130,23 @@ def test_bad_edits_are_a_400_that_says_why_and_change_nothing(client, celery_wor
 def test_edits_need_a_finished_job(client):
     answer = _edit(client, {"id": "00000000-0000-4000-8000-000000000000"}, {"keep": [[1, 1]]})
     assert answer.status_code == 404
+
+
+def test_the_warnings_agree_with_the_chosen_blur_style(client, celery_worker, astronaut):
+    from editor.imaging import segment
+    from tests.conftest import encode
+    from tests.paths import U2NET, U2NET_SHA256
+
+    mask = segment.predict(astronaut, segment.session(str(U2NET), U2NET_SHA256))
+    alpha = mask[..., None]
+    night = (astronaut * alpha + astronaut * 0.15 * (1 - alpha)).round().astype(np.uint8)
+    rng = np.random.default_rng(7)
+    for x, y in rng.integers(10, 500, size=(40, 2)):
+        if mask[y, x] < 0.05:
+            cv2.circle(night, (int(x), int(y)), 2, (255, 255, 255), -1)
+    job = _job(client, encode(night, "PNG"))
+    assert "point_lights" in [w["code"] for w in job["warnings"]]
+    client.post(f"/api/jobs/{job['id']}/render", {"style": "lens"})
+    done = wait_for(client, job["status_url"], until=["done"])
+    assert done["options"]["style"] == "lens"
+    assert "point_lights" not in [w["code"] for w in done["warnings"]]

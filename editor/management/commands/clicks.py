@@ -7,7 +7,7 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import clicks, engine
-from editor.imaging import refine, segment
+from editor.imaging import advice, refine, segment
 from editor.imaging.errors import ModelError
 
 from ._eval import add_eval_arguments
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             session = engine.session(model)
         except ModelError as exc:
             raise CommandError(str(exc)) from None
-        summaries = []
+        summaries, fired = [], {"bad": [0, 0], "good": [0, 0]}
         for dataset in datasets:
             runs = []
             for path in sorted((eval / dataset / "images").glob("*.jpg")):
@@ -54,12 +54,21 @@ class Command(BaseCommand):
                     name=path.stem,
                 )
                 runs.append(run)
+                plain = segment.upscale(soft, rgb.shape)
+                kind = "bad" if run.ious[0] < 0.8 else "good"
+                fired[kind][0] += advice.second_look(rgb, plain, session) is not None
+                fired[kind][1] += 1
                 if options["verbosity"] > 1:
                     self.stdout.write(
                         f"{dataset}/{path.stem}: " + " ".join(f"{x:.3f}" for x in run.ious)
                     )
             summaries.append(clicks.summarise(dataset, runs))
         self._print(summaries)
+        (bad, bads), (good, goods) = fired["bad"], fired["good"]
+        self.stdout.write(
+            f"advisor, check_outline (second look): fires on {bad} of {bads} masks under "
+            f"IoU 0.8 and on {good} of {goods} others"
+        )
 
     def _saliency(self, rgb, session, cache: Path | None, key: str) -> np.ndarray:
         """The network's map of the whole photo, kept in `cache` when one is given."""
