@@ -30,7 +30,7 @@ WORK_SIDE = 1024
 # Crop sides as shares of the photo's longer side, tried widest first: a wide crop
 # holds a whole large object, a narrow one makes a small one salient.
 CROPS = (0.5, 0.25)
-MAX_OBJECT = 0.6  # an "object" filling more of its crop than this is the crop's background
+MAX_OBJECT = 0.85  # an "object" filling more of its crop than this is the crop's background
 GRABCUT_WINDOW = 0.2  # share of the photo's longer side, when the network cannot tell
 MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
 SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
@@ -184,10 +184,20 @@ class _Tapper:
         part = target[y0:y1, x0:x1]
         hard = (part > 0.5).astype(np.uint8)
         seeds = np.where(hard, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        # Certain: what is well inside or well outside the mask, except, on the side the
+        # tap argues with, near the tap (a keep-tap may pull in what is near it).
         margin = _disc(max(3, half // 6))
-        seeds[cv2.erode(hard, margin).astype(bool)] = cv2.GC_FGD
-        seeds[~cv2.dilate(hard, margin).astype(bool)] = cv2.GC_BGD
         local = (q[0] - x0, q[1] - y0)
+        far = np.ones_like(hard)
+        cv2.circle(far, local, round(0.6 * half), 0, -1)
+        inner = cv2.erode(hard, margin).astype(bool)
+        outer = ~cv2.dilate(hard, margin).astype(bool)
+        seeds[inner & (far.astype(bool) if mode == "remove" else True)] = cv2.GC_FGD
+        seeds[outer & (far.astype(bool) if mode == "keep" else True)] = cv2.GC_BGD
+        for other, points in self.taps.items():
+            for x, y in points:
+                seed = cv2.GC_FGD if other == "keep" else cv2.GC_BGD
+                cv2.circle(seeds, (x - x0, y - y0), max(2, half // 12), int(seed), -1)
         tap = cv2.GC_FGD if mode == "keep" else cv2.GC_BGD
         cv2.circle(seeds, local, max(2, half // 12), int(tap), -1)
         fg, bg = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
