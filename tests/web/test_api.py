@@ -21,7 +21,7 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
 
     done = wait_for(client, body["status_url"])
     warnings = done.pop("warnings")
-    assert all(set(w) == {"code", "message", "guide_url"} for w in warnings)
+    assert all(set(w) == {"code", "message", "guide_url", "where"} for w in warnings)
     assert done.pop("options")["background"] == "transparent"
     assert len(done.pop("revision")) == 10
     assert done == {
@@ -32,6 +32,7 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
         "result_url": f"http://testserver/jobs/{body['id']}/result",
         "mask_url": f"http://testserver/jobs/{body['id']}/mask",
         "error": None,
+        "edits": [],
     }
     result = client.get(done["result_url"])
     assert Image.open(io.BytesIO(b"".join(result.streaming_content))).mode == "RGBA"
@@ -82,6 +83,7 @@ def test_the_answer_carries_the_advisors_warnings_with_guide_links(client, celer
             "code": "several_subjects",
             "message": several[0]["message"],
             "guide_url": "http://testserver/guide/when-it-looks-fake/#several-subjects",
+            "where": None,
         }
     ]
     assert "more than one subject" in several[0]["message"]
