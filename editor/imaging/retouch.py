@@ -125,6 +125,12 @@ class _Tapper:
                 continue
             if region.mean() < MAX_OBJECT:
                 part = target[y0:y1, x0:x1]
+                # What the tap adds is the missing piece under it, not every other thing
+                # the close view joins to the subject (a crowd behind a dancer).
+                local = (q[0] - x0, q[1] - y0)
+                region = (
+                    _piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
+                )
                 grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
                 part[grown] = np.maximum(part[grown], obj[grown])
                 return target
