@@ -120,14 +120,16 @@ class _Tapper:
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
         for (x0, y0, x1, y1), obj in self._objects(q):
-            region = _piece(obj > 0.5, (q[0] - x0, q[1] - y0))
+            local = (q[0] - x0, q[1] - y0)
+            # Where the close view is unsure at the tap, what it rates as high as the tap.
+            level = min(0.5, 0.7 * float(obj[local[1], local[0]]))
+            region = _piece(obj > max(level, 0.1), local)
             if region is None or self._holds(region, (x0, y0), "remove"):
                 continue
             if region.mean() < MAX_OBJECT:
                 part = target[y0:y1, x0:x1]
                 # What the tap adds is the missing piece under it, not every other thing
                 # the close view joins to the subject (a crowd behind a dancer).
-                local = (q[0] - x0, q[1] - y0)
                 region = (
                     _piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
                 )
@@ -145,7 +147,12 @@ class _Tapper:
         piece = labels == label
         # A tap near the heart of a piece means the piece; one near its outline, that stretch.
         depth = cv2.distanceTransform(np.pad(piece.astype(np.uint8), 1), cv2.DIST_L2, 5)
-        central = depth[q[1] + 1, q[0] + 1] >= 0.5 * depth.max()
+        depth = depth[1:-1, 1:-1]
+        central = depth[q[1], q[0]] >= 0.5 * depth.max()
+        # A tap near the outline trims near the outline: nothing much deeper than the tap goes.
+        shallow = depth <= max(3 * depth[q[1], q[0]], depth[q[1], q[0]] + 0.02 * max(hard.shape))
+        near = np.zeros(hard.shape, np.uint8)  # the last resort, GrabCut, only trims around the tap
+        cv2.circle(near, q, round(max(4.0, 4 * float(depth[q[1], q[0]]))), 1, -1)
         sizes = np.bincount(labels.ravel(), minlength=count)[1:]
         protected = self._holds(piece, (0, 0), "keep")
         if central and sizes[label - 1] < sizes.max() and not protected:
@@ -166,7 +173,7 @@ class _Tapper:
                 ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
-                    return _cut(target, cut)
+                    return _cut(target, cut & shallow)
                 continue
             region = _piece(inside & salient, local)
             if _cut_off(region, (x0, y0), hard):
@@ -178,11 +185,14 @@ class _Tapper:
             if region.sum() <= 0.5 * piece.sum():
                 cut = np.zeros_like(hard)
                 cut[y0:y1, x0:x1] = region
-                return _cut(target, cut)  # a thing of its own, joined to the subject
-        return self._grabcut(target, q, "remove")
+                return _cut(target, cut if central else cut & shallow)  # a thing of its own
+        return self._grabcut(target, q, "remove", allowed=shallow & near.astype(bool))
 
-    def _grabcut(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
-        """GrabCut in a window around the tap, seeded by the mask and the tap itself."""
+    def _grabcut(
+        self, target: np.ndarray, q: tuple[int, int], mode: str, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """GrabCut in a window around the tap, seeded by the mask and the taps; a remove-tap
+        takes out only what is `allowed` (work-size bool)."""
         height, width = target.shape
         half = max(24, round(GRABCUT_WINDOW * max(height, width) / 2))
         x0, x1 = max(0, q[0] - half), min(width, q[0] + half + 1)
@@ -216,7 +226,10 @@ class _Tapper:
             region = _piece(chosen, local)
             part[region] = 1.0
         else:
-            region = _piece(~chosen & hard.astype(bool), local)
+            gone = ~chosen & hard.astype(bool)
+            if allowed is not None:
+                gone &= allowed[y0:y1, x0:x1]
+            region = _piece(gone, local)
             if region is None or region.sum() > 0.5 * hard.sum():
                 return _fill_disc(target, q, 0.0)
             part[cv2.dilate(region.astype(np.uint8), _disc(1)).astype(bool)] = 0.0
