@@ -109,13 +109,15 @@ class _Tapper:
         # Earlier taps stand: a later tap never undoes what an earlier one said of its spot.
         self.taps: dict[str, list[tuple[int, int]]] = {"keep": [], "remove": []}
 
-    def _holds(self, region: np.ndarray, corner: tuple[int, int], mode: str) -> bool:
-        """Whether `region` (a box at `corner`) holds one of the earlier `mode` taps."""
+    def _holds(self, region: np.ndarray, corner: tuple[int, int], mode: str, q) -> bool:
+        """Whether `region` (a box at `corner`) holds an earlier `mode` tap. One on the
+        very spot of this tap `q` does not count: the visitor has changed their mind."""
         x0, y0 = corner
         h, w = region.shape
         return any(
             0 <= x - x0 < w and 0 <= y - y0 < h and region[y - y0, x - x0]
             for x, y in self.taps[mode]
+            if abs(x - q[0]) + abs(y - q[1]) > 4
         )
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
@@ -124,7 +126,7 @@ class _Tapper:
             # Where the close view is unsure at the tap, what it rates as high as the tap.
             level = min(0.5, 0.7 * float(obj[local[1], local[0]]))
             region = _piece(obj > max(level, 0.1), local)
-            if region is None or self._holds(region, (x0, y0), "remove"):
+            if region is None or self._holds(region, (x0, y0), "remove", q):
                 continue
             if region.mean() < MAX_OBJECT:
                 part = target[y0:y1, x0:x1]
@@ -154,7 +156,7 @@ class _Tapper:
         near = np.zeros(hard.shape, np.uint8)  # the last resort, GrabCut, only trims around the tap
         cv2.circle(near, q, round(max(4.0, 4 * float(depth[q[1], q[0]]))), 1, -1)
         sizes = np.bincount(labels.ravel(), minlength=count)[1:]
-        protected = self._holds(piece, (0, 0), "keep")
+        protected = self._holds(piece, (0, 0), "keep", q)
         if central and sizes[label - 1] < sizes.max() and not protected:
             return _cut(target, piece)  # a separate, smaller piece: all of it goes
         for (x0, y0, x1, y1), obj in self._objects(q):
@@ -169,7 +171,7 @@ class _Tapper:
                 if (
                     region.sum() <= 0.5 * inside.sum()
                     and not _cut_off(region, (x0, y0), hard)
-                    and not self._holds(region, (x0, y0), "keep")
+                    and not self._holds(region, (x0, y0), "keep", q)
                 ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
@@ -178,7 +180,7 @@ class _Tapper:
             region = _piece(inside & salient, local)
             if _cut_off(region, (x0, y0), hard):
                 continue  # the tapped object runs out of this crop: look wider or closer
-            if self._holds(region, (x0, y0), "keep"):
+            if self._holds(region, (x0, y0), "keep", q):
                 continue
             if central and region.sum() >= 0.7 * piece.sum() and not protected:
                 return _cut(target, piece)  # the tapped object is this whole piece
