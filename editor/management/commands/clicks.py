@@ -63,7 +63,7 @@ class Command(BaseCommand):
                         f"{dataset}/{path.stem}: " + " ".join(f"{x:.3f}" for x in run.ious)
                     )
             summaries.append(clicks.summarise(dataset, runs))
-        self._print(summaries)
+        self._print(summaries, cache)
         (bad, bads), (good, goods) = fired["bad"], fired["good"]
         self.stdout.write(
             f"advisor, check_outline (second look): fires on {bad} of {bads} masks under "
@@ -81,7 +81,9 @@ class Command(BaseCommand):
             np.save(stored, soft)
         return soft
 
-    def _print(self, summaries: list[clicks.Summary]) -> None:
+    def _print(self, summaries: list[clicks.Summary], cache: Path | None) -> None:
+        # With a cache, crops seen by an earlier run skip the network: say so beside the time.
+        cached = f" (crops found in {cache} skip the network)" if cache else ""
         shown = " ".join(f"{f'{k} clicks':>9}" for k in clicks.SHOWN)
         self.stdout.write(f"{'set':8} {'photos':>6}  mean IoU after {shown}")
         for s in summaries:
@@ -94,6 +96,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{s.dataset}: under IoU 0.5: {under}; "
                 f"NoC@85 within {clicks.CLICKS}: {s.reached_85}/{s.photos}, "
-                f"NoC@90: {s.reached_90}/{s.photos}; {s.seconds_per_click:.2f} s per click; "
+                f"NoC@90: {s.reached_90}/{s.photos}; "
+                f"{s.seconds_per_click:.2f} s per click{cached}; "
                 f"goal (3 clicks close half the gap, a third of the failures left): {verdict}"
             )
