@@ -31,6 +31,7 @@ WARNINGS = (
     "subject_not_sharpest",
     "camouflage",
     "small_subject",
+    "check_outline",
 )
 
 
@@ -93,6 +94,7 @@ class Endpoint:
     form: tuple[Field, ...] = ()
     required: tuple[str, ...] = ()
     parameters: tuple[str, ...] = field(default=())
+    json: str = ""  # the schema of a JSON body, for requests that take one instead of a form
 
     @property
     def anchor(self) -> str:
@@ -141,6 +143,31 @@ ENDPOINTS = (
     ),
     Endpoint(
         "post",
+        "/api/jobs/{id}/mask",
+        "Fix the mask",
+        "A JSON body of taps and strokes, in pixels of the upright photo (origin top left): "
+        "`keep` and `remove` are lists of `[x, y]` taps, each of which keeps or removes the "
+        "whole object under it; `strokes` are `{mode, radius, points}` brush paths, obeyed "
+        "exactly. They add to the edits already stored; `reset: true` clears those first and "
+        "`undo: true` drops the last request's. The look stays. At most 50 taps of each kind, "
+        "50 strokes and 5,000 stroke points per request. "
+        "Poll the status URL until `status` is `done` and `revision` matches.",
+        "curl -H 'Content-Type: application/json' -d '{{\"remove\": [[812, 240]]}}' "
+        "{site}/api/jobs/<id>/mask",
+        {
+            202: "RenderAccepted",
+            400: "Error",
+            403: "Error",
+            404: "Error",
+            409: "Error",
+            429: "Error",
+            503: "Error",
+        },
+        parameters=("id",),
+        json="MaskEdits",
+    ),
+    Endpoint(
+        "post",
         "/api/batches",
         "Upload several photos",
         "Like `POST /api/jobs`, with several `image` parts (up to the batch limit): one job per "
@@ -183,6 +210,7 @@ ENDPOINTS = (
 )
 
 _NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+_POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -252,6 +280,11 @@ SCHEMAS = {
             "code": {"type": "string", "enum": list(WARNINGS)},
             "message": {"type": "string"},
             "guide_url": {"type": "string", "format": "uri"},
+            "where": {
+                **_POINT,
+                "nullable": True,
+                "description": "the spot the warning is about, in photo pixels",
+            },
         },
         "required": ["code", "message", "guide_url"],
     },
@@ -272,8 +305,44 @@ SCHEMAS = {
             },
             "revision": {"type": "string", "nullable": True},
             "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
+            "edits": {
+                "type": "array",
+                "description": "the mask edits stored with the job, one per request, oldest first",
+                "items": {"$ref": "#/components/schemas/EditBatch"},
+            },
         },
         "required": ["id", "tool", "status", "stage", "warnings"],
+    },
+    "EditBatch": {
+        "type": "object",
+        "properties": {
+            "keep": {"type": "array", "items": _POINT, "maxItems": 50},
+            "remove": {"type": "array", "items": _POINT, "maxItems": 50},
+            "strokes": {
+                "type": "array",
+                "maxItems": 50,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "mode": {"type": "string", "enum": ["keep", "remove"]},
+                        "radius": {"type": "number", "minimum": 1, "maximum": 1000},
+                        "points": {"type": "array", "items": _POINT, "minItems": 1},
+                    },
+                    "required": ["mode", "radius", "points"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    },
+    "MaskEdits": {
+        "allOf": [
+            {"$ref": "#/components/schemas/EditBatch"},
+            {
+                "type": "object",
+                "properties": {"reset": {"type": "boolean"}, "undo": {"type": "boolean"}},
+            },
+        ]
     },
 }
 REASONS = {
@@ -284,7 +353,7 @@ REASONS = {
     404: "No job or batch with this id (or it has expired)",
     409: "The job has no result yet",
     413: "The file is over the size limit",
-    429: "Over the upload rate limit",
+    429: "Over a rate limit (uploads, or changes of one job)",
     503: "Redis is unreachable: try again in a minute",
 }
 
@@ -344,6 +413,12 @@ def _paths() -> dict:
             operation["requestBody"] = {
                 "required": bool(endpoint.required),
                 "content": {kind: {"schema": schema} for kind in types},
+            }
+        if endpoint.json:
+            schema = {"$ref": f"#/components/schemas/{endpoint.json}"}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
             }
         paths.setdefault(endpoint.path, {})[endpoint.method] = operation
     return paths

@@ -81,16 +81,16 @@ ADVICE = {
             "tips/#camouflage",
         ),
         Advice(
-            "check_outline",
-            "Part of the outline may be wrong: seen closer, the subject looks different "
-            "around the marked spot. Under “Fix the mask”, tap there to keep or remove it.",
-            "when-it-looks-fake/#touching-the-background",
-        ),
-        Advice(
             "small_subject",
             "The subject is small in the frame. "
             "Cropping closer before uploading gives a cleaner edge.",
             "tips/#crop-tight",
+        ),
+        Advice(
+            "check_outline",
+            "Part of the outline may be wrong: seen closer, the subject looks different "
+            "around the marked spot. Under “Fix the mask”, tap there to keep or remove it.",
+            "when-it-looks-fake/#touching-the-background",
         ),
     )
 }

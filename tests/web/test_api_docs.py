@@ -23,6 +23,7 @@ def test_the_document_describes_every_api_route(client):
         "/api/jobs",
         "/api/jobs/{id}",
         "/api/jobs/{id}/render",
+        "/api/jobs/{id}/mask",
         "/api/batches",
         "/api/batches/{id}",
         "/api/batches/{id}/zip",
