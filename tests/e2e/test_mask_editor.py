@@ -86,3 +86,25 @@ def test_a_visitor_removes_the_second_subject_brushes_a_bit_back_and_reloads(
     expect(note).to_have_text(re.compile("1 tap, 1 brush stroke"), timeout=30_000)
     expect(several).to_have_count(0)
     expect(editor.get_by_role("button", name="Undo")).to_be_enabled()
+
+
+def test_the_mask_editor_works_from_the_keyboard(page, live_server, celery_worker):
+    page.goto(live_server.url + "/remove-background/")
+    page.set_input_files("input[type=file]", str(DATA / "two-subjects.jpg"))
+    page.get_by_role("button", name="Remove the background").click()
+    page.wait_for_url(JOB_URL)
+    editor = page.get_by_role("region", name="Fix the mask")
+    expect(editor).to_be_visible(timeout=60_000)
+    note = editor.locator("[data-role=mask-note]")
+    expect(note).to_have_text(re.compile("No edits yet"), timeout=30_000)
+
+    editor.get_by_label("Brush: keep").focus()
+    page.keyboard.press("Space")  # choose the tool without a mouse
+    expect(editor.get_by_label("Brush: keep")).to_be_checked()
+    photo = editor.get_by_role("application")
+    photo.focus()
+    page.keyboard.press("Shift+ArrowUp")  # the marker starts in the middle of the photo
+    page.keyboard.press("Enter")
+    expect(note).to_have_text(re.compile("0 taps, 1 brush stroke"), timeout=60_000)
+    page.keyboard.press("Control+z")
+    expect(note).to_have_text(re.compile("No edits yet"), timeout=60_000)
