@@ -3,8 +3,10 @@
 A keep-tap brings in the whole object under it and a remove-tap takes a whole
 wrongly kept thing out. U-2-Net is run again on a square crop around the tap:
 zoomed in, the tapped object is usually the salient one, and the piece of that
-crop's mask under the tap is the object. A remove-tap on a separate piece of
-the mask takes the piece out without the network.
+crop's mask under the tap is the object. When the crops cut that object, a
+square holding both the tap and the kept subject is tried too. A remove-tap
+on a separate piece of the mask takes the piece out without the network.
+Where the network cannot tell, GrabCut decides in a window around the tap.
 
 Strokes are paint: inside a stroke the visitor's choice is the answer; only a
 thin ring at its edge is snapped to the photo's own edges with the guided filter.
@@ -121,24 +123,43 @@ class _Tapper:
         )
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
-        for (x0, y0, x1, y1), obj in self._objects(q):
-            local = (q[0] - x0, q[1] - y0)
-            # Where the close view is unsure at the tap, what it rates as high as the tap.
-            level = min(0.5, 0.7 * float(obj[local[1], local[0]]))
-            region = _piece(obj > max(level, 0.1), local)
-            if region is None or self._holds(region, (x0, y0), "remove", q):
+        hard = target > 0.5
+        partial = None  # an object the crop's edge cuts: used if no view holds it whole
+        for box, obj in [*self._objects(q), *self._context(hard, q)]:
+            region = self._kept(target, box, obj, q)
+            if region is None:
                 continue
-            if region.mean() < MAX_OBJECT:
-                part = target[y0:y1, x0:x1]
-                # What the tap adds is the missing piece under it, not every other thing
-                # the close view joins to the subject (a crowd behind a dancer).
-                region = (
-                    _piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
-                )
-                grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
-                part[grown] = np.maximum(part[grown], obj[grown])
-                return target
-        return self._grabcut(target, q, "keep")
+            if not _cut_off(region, box[:2], hard):
+                return _add(target, box, obj, region)
+            partial = partial or (box, obj, region)
+        return _add(target, *partial) if partial else self._grabcut(target, q, "keep")
+
+    def _kept(self, target, box, obj, q) -> np.ndarray | None:
+        """What a keep-tap at q adds from this close view `obj` of `box`, or None."""
+        x0, y0, x1, y1 = box
+        local = (q[0] - x0, q[1] - y0)
+        # Where the close view is unsure at the tap, what it rates as high as the tap.
+        level = min(0.5, 0.7 * float(obj[local[1], local[0]]))
+        region = _piece(obj > max(level, 0.1), local)
+        if region is None or self._holds(region, (x0, y0), "remove", q):
+            return None
+        if region.mean() >= MAX_OBJECT:
+            return None
+        part = target[y0:y1, x0:x1]
+        # What the tap adds is the missing piece under it, not every other thing
+        # the close view joins to the subject (a crowd behind a dancer).
+        return _piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
+
+    def _context(self, hard: np.ndarray, q: tuple[int, int]):
+        """The close view of a square holding the tap and the kept subject, 1.2 times as wide."""
+        ys, xs = np.nonzero(hard)
+        if len(ys) == 0 or self.session is None:
+            return
+        left, right = min(xs.min(), q[0]), max(xs.max(), q[0])
+        top, bottom = min(ys.min(), q[1]), max(ys.max(), q[1])
+        side = 1.2 * max(right - left, bottom - top) / self.scale
+        centre = ((left + right + 1) / 2 / self.scale, (top + bottom + 1) / 2 / self.scale)
+        yield self._view(centre, side, q)
 
     def remove(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
         hard = target > 0.5
@@ -241,22 +262,26 @@ class _Tapper:
         """(box in work pixels, the crop's refined network mask) for each crop size."""
         if self.session is None:
             return
+        longest = max(self.pixels.shape[:2])
+        centre = ((q[0] + 0.5) / self.scale, (q[1] + 0.5) / self.scale)
+        for share in CROPS:
+            yield self._view(centre, share * longest, q)
+
+    def _view(self, centre: tuple[float, float], side: float, q: tuple[int, int]):
+        """The network's refined mask of a square of the photo, as (work box, mask)."""
         height, width = self.pixels.shape[:2]
         small_h, small_w = self.small.shape[:2]
-        for share in CROPS:
-            side = min(max(MIN_CROP, round(share * max(height, width))), width, height)
-            cx, cy = (q[0] + 0.5) / self.scale, (q[1] + 0.5) / self.scale
-            x0 = int(min(max(0, cx - side / 2), width - side))
-            y0 = int(min(max(0, cy - side / 2), height - side))
-            box = (x0, y0, x0 + side, y0 + side)
-            if box not in self.cache:
-                crop = self.pixels[y0 : y0 + side, x0 : x0 + side]
-                self.cache[box] = segment.saliency(crop, self.session)
-            wx0, wy0 = min(round(x0 * self.scale), q[0]), min(round(y0 * self.scale), q[1])
-            wx1 = max(min(small_w, round((x0 + side) * self.scale)), q[0] + 1)
-            wy1 = max(min(small_h, round((y0 + side) * self.scale)), q[1] + 1)
-            obj = refine.refine(self.small[wy0:wy1, wx0:wx1], self.cache[box])
-            yield (wx0, wy0, wx1, wy1), obj
+        side = min(max(MIN_CROP, round(side)), width, height)
+        x0 = int(min(max(0, centre[0] - side / 2), width - side))
+        y0 = int(min(max(0, centre[1] - side / 2), height - side))
+        box = (x0, y0, x0 + side, y0 + side)
+        if box not in self.cache:
+            crop = self.pixels[y0 : y0 + side, x0 : x0 + side]
+            self.cache[box] = segment.saliency(crop, self.session)
+        wx0, wy0 = min(round(x0 * self.scale), q[0]), min(round(y0 * self.scale), q[1])
+        wx1 = max(min(small_w, round((x0 + side) * self.scale)), q[0] + 1)
+        wy1 = max(min(small_h, round((y0 + side) * self.scale)), q[1] + 1)
+        return (wx0, wy0, wx1, wy1), refine.refine(self.small[wy0:wy1, wx0:wx1], self.cache[box])
 
 
 def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
@@ -265,6 +290,14 @@ def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
         return None
     _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     return labels == labels[q[1], q[0]]
+
+
+def _add(target: np.ndarray, box, obj: np.ndarray, region: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    part = target[y0:y1, x0:x1]
+    grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
+    part[grown] = np.maximum(part[grown], obj[grown])
+    return target
 
 
 def _cut_off(region: np.ndarray, corner: tuple[int, int], whole: np.ndarray) -> bool:
