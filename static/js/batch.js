@@ -1,7 +1,8 @@
 // The batch page. Poll until every photo has finished, replacing only the cards
 // that changed (the server renders them: the same fragment as the page). One
 // look for all is posted in the background, once per burst of changes, and the
-// cards follow it. Without JavaScript a <noscript> refresh and plain forms do it.
+// cards follow it (look.js wires the form). Without JavaScript a <noscript>
+// refresh and plain forms do it.
 (function () {
   "use strict";
   var box = document.getElementById("batch");
@@ -10,7 +11,6 @@
   var statusUrl = box.getAttribute("data-status-url");
   var cards = box.querySelector("[data-role=cards]");
   var timer = null;
-  var lookTimer = null;
   var delay = 1000;
   var lastHtml = null;
 
@@ -75,30 +75,7 @@
       .catch(function () { form.submit(); }); // no answer we can read: the plain form post
   }
 
-  function lookChanged(form) {
-    window.clearTimeout(lookTimer);
-    lookTimer = window.setTimeout(function () { changeLook(form); }, 350);
-  }
-
-  box.addEventListener("change", function (event) {
-    var form = event.target.closest("form[data-role=look]");
-    if (!form) return;
-    if (event.target.name === "colour") {
-      var colour = form.querySelector("input[name=background][value=colour]");
-      if (colour) colour.checked = true;
-    }
-    lookChanged(form);
-  });
-  box.addEventListener("input", function (event) {
-    var shown = event.target.name === "strength" && box.querySelector("output[data-role=strength]");
-    if (shown) shown.textContent = "× " + event.target.value;
-  });
-  box.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-role=look]");
-    if (!form) return;
-    event.preventDefault();
-    lookChanged(form);
-  });
+  window.softfocusLook(box, { send: changeLook });
 
   if (box.getAttribute("data-finished") !== "1") schedule(delay);
 })();

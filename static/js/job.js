@@ -1,8 +1,8 @@
 // The job page. While the photo is analysed, poll the status view and swap in
 // the fragment the server renders, so the page and the poller never disagree
 // (without JavaScript a <noscript> meta refresh does the same job). Once there
-// is a result, a change of look is posted in the background (one post for a
-// burst of changes), the new preview is shown as soon as it exists, and only
+// is a result, a change of look is posted in the background (look.js makes one
+// post of a burst of changes), the new preview is shown as soon as it exists, and only
 // the parts of the page that describe the result are replaced: the controls
 // stay as they are, and so does the keyboard focus.
 (function () {
@@ -15,10 +15,8 @@
   var waitedSince = 0;
   var delay = 700;
   var timer = null;
-  var lookTimer = null;
   var ticker = null;
   var lastHtml = null;
-  var LOOK_PAUSE = 350; // ms of calm after the last change before a render is asked for
 
   function finished(state) {
     return state === "done" || state === "failed";
@@ -140,34 +138,7 @@
       .catch(function () { form.submit(); }); // no answer we can read: the plain form post
   }
 
-  // A slider drag, or a run of arrow keys, makes one render: the last look.
-  function lookChanged(form) {
-    updating(true);
-    window.clearTimeout(lookTimer);
-    lookTimer = window.setTimeout(function () { changeLook(form); }, LOOK_PAUSE);
-  }
-
-  box.addEventListener("change", function (event) {
-    var form = event.target.closest("form[data-role=look]");
-    if (!form) return;
-    if (event.target.name === "colour") {
-      var colour = form.querySelector("input[name=background][value=colour]");
-      if (colour) colour.checked = true;
-    }
-    lookChanged(form);
-  });
-
-  box.addEventListener("input", function (event) {
-    var shown = event.target.name === "strength" && box.querySelector("output[data-role=strength]");
-    if (shown) shown.textContent = "× " + event.target.value;
-  });
-
-  box.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-role=look]");
-    if (!form) return;
-    event.preventDefault();
-    lookChanged(form);
-  });
+  window.softfocusLook(box, { send: changeLook, pending: function () { updating(true); } });
 
   // Before and after on one picture: the divider shows the original to its left.
   function setSplit(divider, value) {
