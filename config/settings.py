@@ -168,6 +168,9 @@ MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20, minimum=1)
 MAX_MEGAPIXELS = envint("MAX_MEGAPIXELS", 40, minimum=1)
 # Photos in one batch upload; each is its own job and counts against the rate limit.
 MAX_BATCH_PHOTOS = envint("MAX_BATCH_PHOTOS", 20, minimum=1)
+# The most one request of several photos may weigh, checked from its header. Photos are read
+# and queued one at a time, but the whole body is parsed (to disk) before the first.
+MAX_BATCH_MB = envint("MAX_BATCH_MB", 100, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

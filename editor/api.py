@@ -12,16 +12,12 @@ from . import jobfiles, records, services, uploads
 from .forms import ApiUploadForm, LookForm, first_error
 from .imaging.edits import EditError
 from .imaging.options import TOOLS
-from .responses import refused_json
+from .responses import refused_json, refused_upload_json
 
 MAX_EDIT_BYTES = 512 * 1024  # far above MAX_POINTS points written out
 
 
-def _refuse_upload(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
-    return JsonResponse({"error": refused.message}, status=refused.status)
-
-
-@uploads.guarded(_refuse_upload)
+@uploads.guarded(refused_upload_json)
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
 @require_POST
 def create_job(request: HttpRequest) -> JsonResponse:

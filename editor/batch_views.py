@@ -1,9 +1,11 @@
 """Several photos at once: the batch page, its polling view, one look for all, the ZIP,
 and the same for scripts under /api/batches."""
 
+from collections.abc import Iterator
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,15 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import batches, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
-from .imaging.options import TOOLS
-from .responses import refused_json
+from .imaging.options import TOOLS, Options
+from .responses import refused_json, refused_upload_json, refused_upload_page, with_retry_after
 
-TOOL_PAGES = {"portrait": "editor/portrait.html", "cutout": "editor/cutout.html"}
 Refused = services.Refused
 
 
-def _read_photos(request: HttpRequest) -> tuple[list[batches.Photo], list[dict]]:
-    """Every `image` part checked as a single upload is; the bad ones are listed, not fatal."""
+def _submit(request: HttpRequest, tool: str, options: Options | None = None) -> batches.Batch:
+    """A batch of every `image` part; the bad ones are listed, not fatal."""
     files = request.FILES.getlist("image")
     if not files:
         raise Refused("Please choose at least one photo to upload.", 400)
@@ -32,35 +33,36 @@ def _read_photos(request: HttpRequest) -> tuple[list[batches.Photo], list[dict]]
     # The guard counted this request as one upload; each further photo counts too.
     if not all(uploads.upload_allowed(request) for _ in files[1:]):
         raise Refused("You have reached our upload limit. Please wait a few minutes.", 429)
-    photos, refused = [], []
+    refused: list[dict] = []
+    photos = _photos(files, refused)
+    return batches.batch_submit(
+        tool=tool, photos=photos, count=len(files), options=options, refused=refused
+    )
+
+
+def _photos(files: list[UploadedFile], refused: list[dict]) -> Iterator[batches.Photo]:
+    """Each file checked as a single upload is, and read only when its turn comes: one
+    photo in memory at a time, not the whole batch."""
     for upload in files:
         form = UploadForm({}, MultiValueDict({"image": [upload]}))
         if form.is_valid():
-            photos.append(batches.Photo(**form.job_fields()))
+            fields = form.job_fields()
+            # A form lives in reference cycles, freed only by a later garbage collection:
+            # it must not keep the photo's bytes alive until then.
+            del form.cleaned_data["data"]
+            yield batches.Photo(**fields)
         else:
             name = records.clean_filename(upload.name)
             refused.append({"filename": name, "error": first_error(form)})
-    if not photos:
-        raise Refused(" ".join(f"{r['filename']}: {r['error']}" for r in refused), 400)
-    return photos, refused
 
 
-def _refuse_upload(request: HttpRequest, refused, tool: str) -> HttpResponse:
-    context = {"form": UploadForm(), "refusal": refused.message}
-    response = render(request, TOOL_PAGES[tool], context, status=refused.status)
-    if getattr(refused, "retry_after", None):
-        response["Retry-After"] = str(refused.retry_after)
-    return response
-
-
-@uploads.guarded(_refuse_upload, batch=True)
+@uploads.guarded(refused_upload_page, batch=True)
 @require_POST
 def create(request: HttpRequest, tool: str) -> HttpResponse:
     try:
-        photos, refused = _read_photos(request)
-        batch = batches.batch_submit(tool=tool, photos=photos, refused=refused)
+        batch = _submit(request, tool)
     except Refused as exc:
-        return _refuse_upload(request, exc, tool)
+        return refused_upload_page(request, exc, tool)
     return redirect("batch", batch_id=batch.id)
 
 
@@ -89,9 +91,13 @@ def look(request: HttpRequest, batch_id: UUID) -> HttpResponse:
         changed = batches.batch_change_look(batch=batch, options=options, client=client)
     except Refused as exc:
         refused = exc
-    if "application/json" not in request.headers.get("Accept", ""):
-        return redirect("batch", batch_id=batch.id)
-    return refused_json(refused) if refused else JsonResponse({"changed": changed}, status=202)
+    if "application/json" in request.headers.get("Accept", ""):
+        return refused_json(refused) if refused else JsonResponse({"changed": changed}, status=202)
+    if refused:  # without JavaScript: the page again, saying why
+        context = _context(batch, refused.message)
+        response = render(request, "editor/batch.html", context, status=refused.status)
+        return with_retry_after(response, refused)
+    return redirect("batch", batch_id=batch.id)
 
 
 @require_GET
@@ -106,7 +112,7 @@ def download(request: HttpRequest, batch_id: UUID) -> StreamingHttpResponse:
     return response
 
 
-def _context(batch: batches.Batch) -> dict:
+def _context(batch: batches.Batch, refusal: str = "") -> dict:
     items = batches.batch_items(batch)
     shown = next((item.status.options for item in items if item.done), {})
     return {
@@ -115,16 +121,9 @@ def _context(batch: batches.Batch) -> dict:
         "done": sum(1 for item in items if item.done),
         "failed": sum(1 for item in items if item.status and item.status.state == "failed"),
         "finished": all(item.finished for item in items),
-        "look": LookForm(initial=_look_initial(shown), tool=batch.tool),
+        "look": LookForm.showing(shown, tool=batch.tool),
+        "refusal": refusal,
     }
-
-
-def _look_initial(options: dict) -> dict:
-    options = dict(options)
-    background = options.get("background", "transparent")
-    if background.startswith("#"):
-        options.update(background="colour", colour=background)
-    return options
 
 
 def _get(batch_id: UUID) -> batches.Batch:
@@ -137,12 +136,8 @@ def _get(batch_id: UUID) -> batches.Batch:
 # The API
 
 
-def _api_refuse(request: HttpRequest, refused: uploads.Refusal) -> JsonResponse:
-    return JsonResponse({"error": refused.message}, status=refused.status)
-
-
 @csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
-@uploads.guarded(_api_refuse, batch=True)
+@uploads.guarded(refused_upload_json, batch=True)
 @require_POST
 def api_create(request: HttpRequest) -> JsonResponse:
     tool = request.POST.get("tool")
@@ -152,9 +147,7 @@ def api_create(request: HttpRequest) -> JsonResponse:
     if not look_form.is_valid():
         return JsonResponse({"error": first_error(look_form)}, status=400)
     try:
-        photos, refused = _read_photos(request)
-        options = look_form.cleaned_data["options"]
-        batch = batches.batch_submit(tool=tool, photos=photos, options=options, refused=refused)
+        batch = _submit(request, tool, look_form.cleaned_data["options"])
     except Refused as exc:
         return refused_json(exc)
     return JsonResponse(_api_body(request, batch, with_state=False), status=202)
@@ -189,10 +182,17 @@ def _api_body(request: HttpRequest, batch: batches.Batch, *, with_state: bool) -
     }
     if with_state:
         items = batches.batch_items(batch)
-        body["status"] = "done" if all(item.finished for item in items) else "running"
+        body["status"] = _api_state(items)
         for entry, item in zip(body["jobs"], items, strict=True):
             entry.update(_api_job(item))
     return body
+
+
+def _api_state(items: list[batches.Item]) -> str:
+    if not all(item.finished for item in items):
+        return "running"
+    failed = all(item.status is None or item.status.state == "failed" for item in items)
+    return "failed" if failed else "done"
 
 
 def _api_job(item: batches.Item) -> dict:

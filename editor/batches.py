@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -67,11 +67,22 @@ class Item:
 
 
 def batch_submit(
-    *, tool: str, photos: list[Photo], options: Options | None = None, refused: list[dict] = ()
+    *,
+    tool: str,
+    photos: Iterable[Photo],
+    count: int,
+    options: Options | None = None,
+    refused: list[dict],
 ) -> Batch:
-    """Queue one job per photo and record them as a batch; nothing is kept if one fails."""
+    """Queue one job per photo and record them as a batch; nothing is kept if one fails.
+
+    `photos` is read one at a time, so a batch never holds more than a photo or two
+    in memory; the files it turns away are added to `refused` meanwhile (as
+    {"filename", "error"}), which is recorded once the last photo is read.
+    `count` is how many files were sent: the queue must have room for all of them.
+    """
     room = settings.MAX_QUEUED_JOBS - services.queue_length()
-    if settings.MAX_QUEUED_JOBS and len(photos) > room:
+    if settings.MAX_QUEUED_JOBS and count > room:
         raise services.Refused(services.BUSY, 503, retry_after=60)
     submitted: list[Job] = []
     try:
@@ -81,6 +92,8 @@ def batch_submit(
         for job in submitted:
             jobfiles.delete(job.id)
         raise
+    if not submitted:
+        raise services.Refused(" ".join(f"{r['filename']}: {r['error']}" for r in refused), 400)
     batch = Batch(
         id=str(uuid.uuid4()),
         tool=tool,
@@ -109,15 +122,24 @@ def batch_items(batch: Batch) -> list[Item]:
 
 
 def batch_change_look(*, batch: Batch, options: Options, client: str = "") -> int:
-    """One look for every photo of the batch that has a result; returns how many.
+    """One look for every photo of the batch; returns how many will have it.
 
-    Each counts against the client's limit on changes, like a change on its own page.
+    A photo with a result gets a new render; one still being analysed gets this
+    look as its first. The batch counts as one change against the client's
+    limit (checked before any photo changes), each photo against its own.
     """
+    services.renders_count(client=client)
     changed = 0
     for item in batch_items(batch):
-        if item.job and item.status.result:
-            services.job_change_look(job=item.job, options=options, client=client)
-            changed += 1
+        if item.job is None or item.status.state == "failed":
+            continue
+        if item.status.result:
+            services.job_change_look(job=item.job, options=options)
+        else:
+            services.job_want_look(job=item.job, options=options)
+            if jobfiles.read_render(item.job_id):  # its first look landed a moment ago
+                services.job_rerender(job=item.job)
+        changed += 1
     return changed
 
 

@@ -73,6 +73,15 @@ class LookForm(forms.Form):
         self.tool = tool
         self.fields["format"].choices = [(f, FORMAT_LABELS[f]) for f in FORMATS[tool]]
 
+    @classmethod
+    def showing(cls, options: dict, *, tool: str) -> "LookForm":
+        """The form set to a look as stored (a colour background is "#rrggbb" there)."""
+        initial = dict(options)
+        background = initial.get("background", "transparent")
+        if background.startswith("#"):
+            initial.update(background="colour", colour=background)
+        return cls(initial=initial, tool=tool)
+
     def clean(self):
         data = super().clean()
         background = data.get("background") or "transparent"

@@ -183,7 +183,8 @@ ENDPOINTS = (
         "get",
         "/api/batches/{id}",
         "A batch's state",
-        "`done` once every photo has finished; each job's status, stage, error and warning codes.",
+        "`running` until every photo has finished, then `done` (`failed` if none of them "
+        "could be processed); each job's status, stage, error and warning codes.",
         "curl {site}/api/batches/<id>",
         {200: "Batch", 404: "Error", 503: "Error"},
         parameters=("id",),
@@ -251,7 +252,7 @@ SCHEMAS = {
             {"$ref": "#/components/schemas/BatchCreated"},
             {
                 "type": "object",
-                "properties": {"status": {"type": "string", "enum": ["running", "done"]}},
+                "properties": {"status": {"type": "string", "enum": ["running", "done", "failed"]}},
                 "required": ["status"],
             },
         ]

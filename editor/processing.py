@@ -43,7 +43,9 @@ def job_process(*, job_id: str, report: Report) -> dict:
         jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
         _remember(job.id, layers)
         report("compositing")
-        return _render(job, layers, pipeline.Options(**job.options), report)
+        # A look chosen while the photo was analysed (the batch page) beats the upload's.
+        options = services.look_wanted(job.id) or job.options
+        return _render(job, layers, pipeline.Options(**options), report)
 
 
 def job_render(*, job_id: str, report: Report) -> dict:

@@ -69,14 +69,33 @@ def job_submit(
 
 def job_change_look(*, job: Job, options: Options, client: str = "") -> str:
     """Queue a new look from the stored mask; returns the revision it will have."""
-    _limit("renders-client", client, settings.RENDER_RATE_LIMIT)
+    renders_count(client=client)
     _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
+    chosen = job_want_look(job=job, options=options)
+    job_rerender(job=job)
+    return jobfiles.revision(chosen, jobfiles.read_json(job.id, jobfiles.EDITS, None))
+
+
+def renders_count(*, client: str) -> None:
+    """Count one change of look against the client's limit ("" counts nothing): a change
+    of a whole batch counts once, so it cannot run out halfway through the batch."""
+    _limit("renders-client", client, settings.RENDER_RATE_LIMIT)
+
+
+def job_want_look(*, job: Job, options: Options) -> dict:
+    """Record the look the job's next render makes; a job still being analysed gets it
+    as its first look. Returns the options as stored."""
     chosen = asdict(options.check(job.tool))
     records.redis_client().set(
         _wanted_key(job.id), json.dumps(chosen), ex=settings.JOB_RETENTION_SECONDS
     )
-    job_rerender(job=job)
-    return jobfiles.revision(chosen, jobfiles.read_json(job.id, jobfiles.EDITS, None))
+    return chosen
+
+
+def look_wanted(job_id: str) -> dict | None:
+    """The look last asked for, if any (the worker's first render uses it too)."""
+    wanted = records.redis_client().get(_wanted_key(job_id))
+    return json.loads(wanted) if wanted else None
 
 
 def job_edit_mask(*, job: Job, body: object, client: str = "") -> str:

@@ -71,13 +71,16 @@ def refusal(request: HttpRequest, batch: bool = False) -> Refusal | None:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    photos = settings.MAX_BATCH_PHOTOS if batch else 1
-    slack = 64 * 1024 * photos  # the multipart envelope around each file
-    if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 * photos + slack:
+    if batch:  # one request of several photos: a cap on the whole, each photo checked later
+        limit = max(settings.MAX_BATCH_MB, settings.MAX_UPLOAD_MB)
+        slack = 64 * 1024 * settings.MAX_BATCH_PHOTOS  # the multipart envelope around each file
+    else:
+        limit, slack = settings.MAX_UPLOAD_MB, 64 * 1024
+    if declared > limit * 1024 * 1024 + slack:
         if batch:
             message = (
-                f"These photos add up to {declared / 1048576:.1f} MB; the limit is "
-                f"{photos} photos of up to {settings.MAX_UPLOAD_MB} MB each."
+                f"This upload is {declared / 1048576:.1f} MB; we take up to {limit} MB at once, "
+                f"and {settings.MAX_UPLOAD_MB} MB a photo."
             )
         else:
             message = (
@@ -113,7 +116,7 @@ _GUARDED: dict[Callable, _Guarded] = {}
 def guarded(respond: Responder, *, batch: bool = False) -> Callable:
     """Register an upload view: `guard` turns away oversize or too-frequent uploads with
     `respond(request, refusal, **view_kwargs)` before anything reads the body.
-    A `batch` view takes up to MAX_BATCH_PHOTOS photos in one request."""
+    A `batch` view takes several photos in one request, MAX_BATCH_MB in all."""
 
     def register(view: Callable) -> Callable:
         _GUARDED[view] = _Guarded(respond, batch)

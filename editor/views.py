@@ -11,12 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import batch_views, jobfiles, records, services, uploads
 from .forms import LookForm, UploadForm, first_error
 from .records import Job
-from .responses import refused_json
-
-TOOL_PAGES = {
-    "portrait": "editor/portrait.html",
-    "cutout": "editor/cutout.html",
-}
+from .responses import TOOL_PAGES, refused_json, refused_upload_page, with_retry_after
 
 
 @require_GET
@@ -24,12 +19,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "editor/home.html")
 
 
-def _refuse_upload(request: HttpRequest, refused: uploads.Refusal, tool: str) -> HttpResponse:
-    context = {"form": UploadForm(), "refusal": refused.message}
-    return render(request, TOOL_PAGES[tool], context, status=refused.status)
-
-
-@uploads.guarded(_refuse_upload)
+# batch: without JavaScript, several photos chosen at once are posted here (each photo's
+# size is still checked by the form, once the body is read).
+@uploads.guarded(refused_upload_page, batch=True)
 @require_http_methods(["GET", "POST"])
 def tool(request: HttpRequest, tool: str) -> HttpResponse:
     posted = request.method == "POST"
@@ -40,7 +32,7 @@ def tool(request: HttpRequest, tool: str) -> HttpResponse:
         try:
             job = services.job_submit(tool=tool, **form.job_fields())
         except services.Refused as refused:
-            return _refuse_upload(request, uploads.Refusal(refused.status, refused.message), tool)
+            return refused_upload_page(request, refused, tool)
         return redirect("job", job_id=job.id)
     return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
 
@@ -88,11 +80,11 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
             )
         except services.Refused as exc:
             refused = exc
-    if not wants_json:
-        return redirect("job", job_id=found.id)
-    if refused:
+    if wants_json and refused:
         return refused_json(refused)
-    return JsonResponse({"revision": revision}, status=202)
+    if wants_json:
+        return JsonResponse({"revision": revision}, status=202)
+    return _refused_page(request, found, refused) if refused else redirect("job", job_id=found.id)
 
 
 @require_POST
@@ -102,10 +94,15 @@ def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
         try:
             services.job_retry(job=found)
         except services.Refused as refused:
-            return render(
-                request, "editor/job.html", _job_context(found, refused.message), status=429
-            )
+            return _refused_page(request, found, refused)
     return redirect("job", job_id=found.id)
+
+
+def _refused_page(request: HttpRequest, found: Job, refused: services.Refused) -> HttpResponse:
+    """The job page again, saying why (without JavaScript: the script says it in place)."""
+    context = _job_context(found, refused.message)
+    response = render(request, "editor/job.html", context, status=refused.status)
+    return with_retry_after(response, refused)
 
 
 @require_GET
@@ -157,16 +154,8 @@ def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
     status = records.status(found)
     ahead = records.jobs_ahead(found.id) if status.state == "queued" else None
-    context = {"job": found, "status": status, "look": _look_form(found, status), "ahead": ahead}
-    return context | {"refusal": refusal}
-
-
-def _look_form(found: Job, status: records.Status) -> LookForm:
-    options = dict(status.options)
-    background = options.get("background", "transparent")
-    if background.startswith("#"):
-        options.update(background="colour", colour=background)
-    return LookForm(initial=options, tool=found.tool)
+    look = LookForm.showing(status.options, tool=found.tool)
+    return {"job": found, "status": status, "look": look, "ahead": ahead, "refusal": refusal}
 
 
 def _get_job(job_id: UUID) -> Job:

@@ -305,3 +305,27 @@ def test_focus_on_the_download_link_survives_a_new_look(
     download.focus()
     expect(visitor.get_by_role("link", name="Download WebP")).to_be_visible(timeout=30_000)
     expect(visitor.get_by_role("link", name="Download WebP")).to_be_focused()
+
+
+def test_one_look_for_a_whole_batch_reaches_every_photo_even_those_still_working(
+    visitor, live_server, celery_worker, five_photos
+):
+    visitor.goto(live_server.url + "/portrait/")
+    visitor.set_input_files("input[type=file]", [str(p) for p in five_photos[:2]])
+    visitor.get_by_role("button", name="Blur the background").click()
+    visitor.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
+    looks = []
+    visitor.on("request", lambda r: looks.append(r.url) if r.url.endswith("/look") else None)
+    visitor.get_by_text("One look for all 2 photos").click()
+    visitor.get_by_label("Lens: lights become round discs").check()
+    expect(visitor.get_by_text("2 of 2 finished")).to_be_visible(timeout=120_000)
+    assert len(looks) == 1  # one post for the whole batch, by the shared look script
+    batch_id = visitor.url.rstrip("/").rsplit("/", 1)[1]
+    jobs = visitor.request.get(f"{live_server.url}/api/batches/{batch_id}").json()["jobs"]
+    for job in jobs:
+        for _ in range(100):  # a photo finished before the click gets its new look after it
+            state = visitor.request.get(job["status_url"]).json()
+            if state["status"] == "done" and state["options"]["style"] == "lens":
+                break
+            visitor.wait_for_timeout(200)
+        assert state["options"]["style"] == "lens"

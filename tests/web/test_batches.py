@@ -2,14 +2,16 @@
 
 import io
 import re
+import secrets
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from editor import batches, openapi
-from tests.conftest import encode
+from config import celery_app
+from editor import batches, jobfiles, openapi, records, services
+from tests.conftest import encode, running_worker
 from tests.web.conftest import wait_for
 
 BATCH_URL = re.compile(r"^/batches/([0-9a-f-]{36})/$")
@@ -104,12 +106,30 @@ def test_more_photos_than_the_limit_are_refused(client, settings, photos):
 
 
 def test_a_batch_over_the_size_limit_is_refused_from_its_headers(client, settings, photos):
-    settings.MAX_UPLOAD_MB, settings.MAX_BATCH_PHOTOS = 1, 2
+    settings.MAX_UPLOAD_MB, settings.MAX_BATCH_MB, settings.MAX_BATCH_PHOTOS = 1, 2, 2
     response = client.post(
         "/api/batches", {"image": _files(photos), "tool": "portrait"}, CONTENT_LENGTH=3 * 2**20
     )
     assert response.status_code == 413
-    assert "the limit is 2 photos of up to 1 MB each" in response.json()["error"]
+    assert response.json()["error"] == (
+        "This upload is 3.0 MB; we take up to 2 MB at once, and 1 MB a photo."
+    )
+    page = client.post("/portrait/", {"image": _files(photos)}, CONTENT_LENGTH=3 * 2**20)
+    assert page.status_code == 413 and "we take up to 2 MB at once" in page.content.decode()
+
+
+def test_without_javascript_photos_adding_up_to_more_than_one_upload_make_a_batch(
+    client, settings, celery_worker, astronaut
+):
+    """The tool page's guard allows a batch's weight; the form checks each photo's."""
+    settings.MAX_UPLOAD_MB = 1
+    views = (astronaut, astronaut[:, ::-1], astronaut.transpose(1, 0, 2))
+    photos = [encode(view.copy(), "PNG") for view in views]  # about 0.4 MB each
+    assert sum(map(len, photos)) > 2**20 and max(map(len, photos)) < 2**20
+    response = client.post("/portrait/", {"image": _files(photos)})
+    assert response.status_code == 302
+    batch_id = BATCH_URL.match(response["Location"]).group(1)
+    assert [job["status"] for job in _finished(client, batch_id)["jobs"]] == ["done"] * 3
 
 
 def test_each_photo_of_a_batch_counts_against_the_rate_limit(client, settings, photos):
@@ -160,3 +180,71 @@ def test_a_batch_expires_with_its_jobs(client, settings, celery_worker, photos):
     for url in (f"/batches/{body['id']}/", body["status_url"], body["zip_url"]):
         assert client.get(url).status_code == 404
     assert client.get(body["jobs"][0]["status_url"]).status_code == 404
+
+
+def test_a_full_queue_met_after_the_guard_still_says_when_to_come_back(client, settings, photos):
+    celery_app.control.purge()
+    settings.MAX_QUEUED_JOBS = 2  # room for two: the guard lets the post in, the batch needs 3
+    page = client.post("/portrait/", {"image": _files(photos)})
+    assert page.status_code == 503 and page["Retry-After"] == "60"
+    assert "very busy" in page.content.decode()
+    api = client.post("/api/batches", {"image": _files(photos), "tool": "cutout"})
+    assert api.status_code == 503 and api["Retry-After"] == "60"
+    assert services.queue_length() == 0  # nothing of either was queued
+
+
+def test_one_look_for_all_reaches_the_photos_still_waiting_too(client, settings, photos):
+    """A photo not analysed yet gets the batch's look as its first; nothing is left behind."""
+    celery_app.control.purge()
+    body = client.post("/api/batches", {"image": _files(photos), "tool": "portrait"}).json()
+    changed = client.post(
+        f"/batches/{body['id']}/look",
+        {"strength": "2", "style": "lens"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert changed.status_code == 202 and changed.json() == {"changed": 3}
+    with running_worker():
+        _finished(client, body["id"])
+    for job in body["jobs"]:
+        state = client.get(job["status_url"]).json()
+        assert (state["options"]["style"], state["options"]["strength"]) == ("lens", 2.0)
+
+
+def test_a_look_for_the_whole_batch_counts_once_against_the_client_limit(client, settings, photos):
+    celery_app.control.purge()
+    settings.RENDER_RATE_LIMIT = 2  # a batch of three: one click used to count three
+    visitor = {"REMOTE_ADDR": f"10.7.{secrets.randbelow(250)}.{secrets.randbelow(250)}"}
+    body = client.post("/api/batches", {"image": _files(photos), "tool": "portrait"}).json()
+
+    def change(style: str):
+        url = f"/batches/{body['id']}/look"
+        return client.post(url, {"style": style}, HTTP_ACCEPT="application/json", **visitor)
+
+    assert [change("lens").status_code, change("gaussian").status_code] == [202, 202]
+    refused = change("lens")  # the third click: refused whole, before any photo changed
+    assert refused.status_code == 429 and refused["Retry-After"]
+    with running_worker():
+        _finished(client, body["id"])
+    for job in body["jobs"]:
+        assert client.get(job["status_url"]).json()["options"]["style"] == "gaussian"
+
+
+def test_a_refused_look_without_javascript_shows_the_batch_page_with_the_reason(client, photos):
+    body = client.post("/api/batches", {"image": _files(photos[:1]), "tool": "portrait"}).json()
+    page = client.post(f"/batches/{body['id']}/look", {"strength": "99"})
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert 'role="alert"' in text and "Ensure this value is less than or equal to 3" in text
+    assert 'class="batch-card"' in text
+
+
+def test_a_batch_whose_every_photo_failed_reports_failed(client, photos):
+    celery_app.control.purge()
+    body = client.post("/api/batches", {"image": _files(photos[:2]), "tool": "cutout"}).json()
+    for job, photo in zip(body["jobs"], photos, strict=False):
+        # Damaged after upload: the worker finds photos it cannot decode.
+        jobfiles.write(job["id"], records.job_get(job["id"]).original, photo[: len(photo) // 2])
+    with running_worker():
+        state = wait_for(client, body["status_url"], until=("done", "failed"), timeout=120)
+    assert state["status"] == "failed"
+    assert [job["status"] for job in state["jobs"]] == ["failed", "failed"]

@@ -102,6 +102,28 @@ def test_the_look_form_on_the_page_works_without_javascript(client, celery_worke
     assert result.mode == "RGB" and result.getpixel((2, 2)) == (0, 255, 0)
 
 
+def test_a_refused_look_without_javascript_shows_the_job_page_with_the_reason(
+    client, celery_worker, settings, small_photo
+):
+    settings.JOB_RENDER_RATE_LIMIT = 1
+    job_url = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})[
+        "Location"
+    ]
+    wait_for(client, job_url + "status")
+    bad = client.post(job_url + "look", {"strength": "99"})
+    assert bad.status_code == 400
+    assert (
+        "less than or equal to 3" in bad.content.decode()
+        and "Blur strength" in bad.content.decode()
+    )
+    assert client.post(job_url + "look", {"style": "lens"})["Location"] == job_url
+    refused = client.post(job_url + "look", {"style": "gaussian"})
+    assert refused.status_code == 429 and refused["Retry-After"]
+    page = refused.content.decode()
+    assert 'role="alert"' in page and "more changes than we can make" in page
+    assert 'name="style"' in page  # the page itself, with its controls
+
+
 def test_a_look_cannot_be_changed_before_the_first_result(client, small_photo):
     job_url = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})[
         "Location"

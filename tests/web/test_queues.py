@@ -141,3 +141,15 @@ def test_a_job_still_in_the_queue_is_never_called_lost_nor_purged(client, small_
     assert job["id"] not in services.jobs_purge()
     celery_app.control.purge()  # now it really is lost
     assert client.get(job["status_url"]).json()["status"] == "failed"
+
+
+def test_a_queue_that_fills_after_the_guard_still_says_when_to_come_back(
+    client, settings, monkeypatch, small_photo
+):
+    """The queue fills between the guard's look and the upload's: a race, so it is staged."""
+    settings.MAX_QUEUED_JOBS = 5
+    lengths = iter([0, 5])  # the guard sees room, the upload a full queue
+    monkeypatch.setattr(services, "queue_length", lambda: next(lengths))
+    page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
+    assert page.status_code == 503 and page["Retry-After"] == "60"
+    assert "very busy" in page.content.decode()
