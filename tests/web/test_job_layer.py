@@ -17,7 +17,7 @@ ALLOWED = {
     "processing": {"engine", "jobfiles", "records", "services"},
     "tasks": {"engine", "processing", "records"},
     "uploads": {"ratelimit", "services", "middleware"},
-    "responses": {"services"},
+    "responses": {"services", "uploads", "forms"},  # the refusals shared by views and api
     "views": {"jobfiles", "records", "services", "uploads", "forms", "responses"},
     "api": {"jobfiles", "records", "services", "uploads", "forms", "responses"},
 }
