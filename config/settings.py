@@ -6,6 +6,8 @@ loudly on nonsense, and the README lists them all.
 
 import json
 import os
+import secrets
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -41,7 +43,19 @@ def envlist(name: str, default: str) -> list[str]:
 
 DEBUG = envbool("DEBUG", False)
 
+# Commands that sign nothing (the CLI and the reports) run as the README shows
+# them, with no SECRET_KEY: they get a random key that dies with the process,
+# never a known one. The web and the worker still refuse to start without it.
+KEYLESS_COMMANDS = ("portrait", "cutout", "quality", "advice_report", "make_guide_figures")
+
+
+def keyless_command(argv: list[str]) -> bool:
+    return len(argv) > 1 and Path(argv[0]).name == "manage.py" and argv[1] in KEYLESS_COMMANDS
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and keyless_command(sys.argv):
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(

@@ -1,4 +1,5 @@
 import io
+import os
 import subprocess
 import sys
 
@@ -71,14 +72,27 @@ def test_a_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
         call_command("portrait", str(tmp_path / "missing.jpg"), str(tmp_path / "out.jpg"))
 
 
-def test_manage_py_runs_it_as_a_plain_command(photo, tmp_path):
-    out = tmp_path / "out.jpg"
-    done = subprocess.run(
-        [sys.executable, "manage.py", "portrait", str(photo), str(out)],
+def _manage(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """manage.py as a person runs it: no SECRET_KEY and no DEBUG in the environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def test_manage_py_runs_it_as_the_readme_shows_without_a_secret_key(photo, tmp_path):
+    out = tmp_path / "out.jpg"
+    done = _manage("portrait", str(photo), str(out))
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (400, 512)
+
+
+def test_the_web_still_refuses_to_start_without_a_secret_key():
+    done = _manage("check", timeout=60)
+    assert done.returncode != 0
+    assert "Set SECRET_KEY" in done.stderr
