@@ -1,139 +1,207 @@
-"""How fast a new look reaches the screen for a 12 MP photo, through the real stack (make bench).
+"""`manage.py bench`: where the time of one job goes, against the plain method, in one run.
 
-For each tool: upload a 12-megapixel photo and time the whole first job (the
-reference: what every change would cost if it ran the network again), then
-change the look several times and time, from the request, until the new
-preview is ready to show and until the full-size file is written. Then the
-same for fixes to the portrait's mask: brush strokes, and taps (which run the
-network again on a crop around the tap).
+For a 12 MP JPEG in this warm process: the network's own time, each stage of
+our pipeline, the whole job for both tools, and the plain method as rembg runs
+it (network at 320, mask scaled up with Pillow, `putalpha`, PNG at Pillow's
+default settings; for portraits the plain blend of photo and blurred photo).
+Then the peak memory of a 24 MP job, each in a fresh process (ru_maxrss).
+Figures from one run share the machine's load, so compare the ratios.
 """
 
 import io
-import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-import urllib.parse
-import urllib.request
+from pathlib import Path
 
 import numpy as np
 from django.core.management.base import BaseCommand
-from PIL import Image
-from skimage import data as photos
+from PIL import Image, ImageOps
 
-from .loadtest import _post_photo, _wait_for_site
+from editor import jobs
+from editor.imaging import decode, effects, encode, foreground, pipeline, refine, segment
 
-LOOKS = {
-    "portrait": [
-        {"strength": "2"},
-        {"style": "lens"},
-        {"strength": "0.5"},
-        {"style": "gaussian"},
-        {"strength": "1.5", "format": "webp"},
-    ],
-    "cutout": [
-        {"background": "#2040ff"},
-        {"background": "blur"},
-        {"background": "transparent"},
-        {"background": "#ffffff"},
-        {"background": "transparent", "format": "webp-lossless"},
-    ],
-}
+TWELVE_MP = (4000, 3000)
+TWENTY_FOUR_MP = (6000, 4000)
 
 
 class Command(BaseCommand):
-    help = "Time changing the look of a 12 MP result through a running site."
+    help = "Time each stage of a 12 MP job against the plain method; peak memory at 24 MP."
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", default="http://127.0.0.1:8000")
-        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the site")
+        parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+        parser.add_argument("--model", default=None, help="weights (default: settings)")
+        parser.add_argument("--no-memory", action="store_true", help="skip the 24 MP runs")
+        # Internal: one job in this (fresh) process, for the peak-memory figure.
+        parser.add_argument("--one", nargs=2, metavar=("METHOD", "PHOTO"), help="internal")
 
-    def handle(self, *args, url: str, wait: float, **_):
-        _wait_for_site(url, wait)
-        photo = _twelve_megapixels()
-        for tool, looks in LOOKS.items():
-            started = time.monotonic()
-            job = _post_photo(f"{url}/api/jobs", tool, photo)
-            status_url = f"{url}/jobs/{job['id']}/status"
-            _until(status_url, lambda s: s["status"] == "done")
-            first = time.monotonic() - started
-            shown, written = [], []
-            for look in looks:
-                started = time.monotonic()
-                wanted = _post_form(f"{url}/api/jobs/{job['id']}/render", look)["revision"]
-                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
-                urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
-                shown.append(time.monotonic() - started)
-                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
-                written.append(time.monotonic() - started)
-            self.stdout.write(
-                f"12 MP {tool}: new look on screen {statistics.median(shown):.2f} s "
-                f"(reference: {first:.2f} s for the whole first job), full-size file written "
-                f"{statistics.median(written):.2f} s (medians of {len(looks)} changes)"
-            )
-
-            if tool == "portrait":
-                self._edits(url, job["id"], status_url, statistics.median(shown))
-
-    def _edits(self, url: str, job_id: str, status_url: str, look: float) -> None:
-        """Seconds from each mask edit to its preview on screen and to its full-size file."""
-        for kind, bodies in EDITS.items():
-            shown, written = [], []
-            for body in bodies:
-                started = time.monotonic()
-                wanted = _post_json(f"{url}/api/jobs/{job_id}/mask", body)["revision"]
-                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
-                urllib.request.urlopen(url + state["preview_url"]).read()
-                shown.append(time.monotonic() - started)
-                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
-                written.append(time.monotonic() - started)
-            self.stdout.write(
-                f"12 MP portrait, {kind}: preview on screen {statistics.median(shown):.2f} s "
-                f"(reference: {look:.2f} s for a new look), full-size file written "
-                f"{statistics.median(written):.2f} s (medians of {len(bodies)})"
-            )
+    def handle(self, *args, repeat: int, model: str | None, no_memory: bool, one, **_):
+        model_args = jobs.model_args(model)
+        if one:
+            method, photo = one
+            _ONE[method](Path(photo).read_bytes(), model_args)
+            return
+        data = _jpeg(TWELVE_MP)
+        times = _Timer(repeat)
+        for line in _figures(data, model_args, times):
+            self.stdout.write(line)
+        if not no_memory:
+            for line in _memory(model):
+                self.stdout.write(line)
 
 
-# Points on the 4000×3000 astronaut: the flag (top left), the rocket (right), her arm.
-EDITS = {
-    "brush stroke": [
-        {"strokes": [{"mode": "remove", "radius": 40, "points": [[200, 2800], [600, 2850]]}]},
-        {"strokes": [{"mode": "keep", "radius": 60, "points": [[3700, 300], [3800, 500]]}]},
-        {"undo": True},
-    ],
-    "tap": [
-        {"keep": [[350, 500]]},
-        {"remove": [[3400, 1200]]},
-        {"keep": [[3500, 1300]]},
-    ],
-}
+class _Timer:
+    def __init__(self, repeat: int):
+        self.repeat = repeat
+
+    def __call__(self, *fns) -> list[float]:
+        """Median seconds of each function, run in turn so that they share the load."""
+        for fn in fns:
+            fn()  # warm: caches, the session's first run, page faults
+        runs = [[] for _ in fns]
+        for _ in range(self.repeat):
+            for fn, times in zip(fns, runs, strict=True):
+                started = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - started)
+        return [statistics.median(times) for times in runs]
 
 
-def _post_json(url: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    return json.load(urllib.request.urlopen(request, timeout=60))
+def _figures(data: bytes, model_args: dict, timed: _Timer):
+    session = segment.session(model_args["model_path"], model_args["model_sha256"])
+    batch = np.zeros((1, 3, segment.SIZE, segment.SIZE), np.float32)
+    name = session.get_inputs()[0].name
+
+    def network():
+        session.run(None, {name: batch})
+
+    photo = decode.decode(data, model_args["max_pixels"])
+    rgb = photo.pixels
+    soft = segment.saliency(rgb, session)
+    mask = refine.refine(rgb, soft)
+    fg = foreground.estimate(rgb, mask)
+    layers = pipeline.Layers(photo, mask, fg)
+    options = pipeline.Options()
+    look = pipeline.compose(layers, "portrait", options)
+    cut = pipeline.compose(layers, "cutout", options)
+    stages = {
+        "decode": lambda: decode.decode(data, model_args["max_pixels"]),
+        "network with its input and output": lambda: segment.saliency(rgb, session),
+        "refine": lambda: refine.refine(rgb, soft),
+        "foreground colours": lambda: foreground.estimate(rgb, mask),
+        "portrait blend": lambda: pipeline.compose(layers, "portrait", options),
+        "portrait JPEG": lambda: encode.save(look, "jpeg"),
+        "cutout RGBA": lambda: pipeline.compose(layers, "cutout", options),
+        "cutout PNG": lambda: encode.save(cut, "png"),
+        "mask PNG (only when asked)": lambda: encode.mask_png(mask),
+    }
+    yield f"12 MP JPEG, {Path(model_args['model_path']).name}, medians of {timed.repeat} warm runs"
+    (alone,) = timed(network)
+    yield f"network alone (320×320): {alone:.3f} s"
+    for stage, fn in stages.items():
+        yield f"  {stage}: {timed(fn)[0]:.3f} s"
+    for tool in pipeline.TOOLS:
+        ours, plain, net = timed(
+            lambda t=tool: pipeline.render(data, t, **model_args),
+            lambda t=tool: _PLAIN[t](data, session),
+            network,
+        )
+        yield (
+            f"whole {tool}: {ours:.3f} s = {ours / net:.2f}× the network ({net:.3f} s); "
+            f"plain method {plain:.3f} s = {plain / net:.2f}×; ours/plain {ours / plain:.2f}"
+        )
 
 
-def _twelve_megapixels() -> bytes:
-    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((4000, 3000), Image.LANCZOS))
+def _plain_cutout(data: bytes, session) -> bytes:
+    """What rembg's remove() does by default with u2net."""
+    im = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    mask = _plain_mask(im, session)
+    im.putalpha(mask)
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=90)
+    im.save(buf, "PNG")
     return buf.getvalue()
 
 
-def _post_form(url: str, fields: dict) -> dict:
-    body = urllib.parse.urlencode(fields).encode()
-    return json.load(urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60))
+def _plain_portrait(data: bytes, session) -> bytes:
+    """The same mask, and the plain blend of the photo with a blurred copy of itself."""
+    im = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    mask = np.asarray(_plain_mask(im, session), np.float32) / 255
+    out = effects.plain_portrait(np.asarray(im), mask)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
 
 
-def _until(url: str, done, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = json.load(urllib.request.urlopen(url, timeout=30))
-        if done(state):
-            return state
-        if state["status"] == "failed":
-            raise RuntimeError(f"job failed: {state}")
-        time.sleep(0.02)
-    raise TimeoutError(url)
+def _plain_mask(im: Image.Image, session) -> Image.Image:
+    """rembg's u2net session: Lanczos to 320, normalise, run, min-max, Lanczos back up."""
+    small = np.asarray(im.resize((segment.SIZE, segment.SIZE), Image.LANCZOS), np.float32)
+    small = (small / max(float(small.max()), 1e-6) - segment.MEAN) / segment.STD
+    batch = small.transpose(2, 0, 1)[np.newaxis]
+    raw = session.run(None, {session.get_inputs()[0].name: batch})[0][0, 0]
+    raw = (raw - raw.min()) / max(float(raw.max() - raw.min()), 1e-6)
+    return Image.fromarray((raw * 255).astype(np.uint8), "L").resize(im.size, Image.LANCZOS)
+
+
+_PLAIN = {"portrait": _plain_portrait, "cutout": _plain_cutout}
+
+
+def _plain(tool: str):
+    def run(data: bytes, model_args: dict) -> bytes:
+        session = segment.session(model_args["model_path"], model_args["model_sha256"])
+        return _PLAIN[tool](data, session)
+
+    return run
+
+
+_ONE = {f"plain-{tool}": _plain(tool) for tool in pipeline.TOOLS}
+
+
+def _memory(model: str | None):
+    """Peak resident memory of one 24 MP job, each in a fresh process, model included.
+
+    Ours is the CLI exactly as a person runs it; the plain method runs in a
+    process of the same kind (Django loaded, the same model file).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "24mp.jpg"
+        photo.write_bytes(_jpeg(TWENTY_FOUR_MP))
+        chosen = ["--model", model] if model else []
+        for tool, extension in (("portrait", "jpg"), ("cutout", "png")):
+            ours = _peak_of(["manage.py", tool, str(photo), f"{tmp}/out.{extension}", *chosen])
+            plain = _peak_of(["manage.py", "bench", "--one", f"plain-{tool}", str(photo), *chosen])
+            yield f"24 MP {tool}: peak memory {ours / 1e9:.2f} GB (plain {plain / 1e9:.2f} GB)"
+
+
+# Runs manage.py in this interpreter, then prints the process's peak resident memory.
+_MEASURED = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path("manage.py", run_name="__main__")
+finally:
+    status = open("/proc/self/status").read()
+    print(int(status.split("VmHWM:")[1].split()[0]) * 1024)
+"""
+
+
+def _peak_of(command: list[str]) -> int:
+    """The peak resident memory (VmHWM) of a fresh process running manage.py `command`.
+
+    Not ru_maxrss from wait4(): Linux counts the parent's memory at fork into
+    the child's maximum, so every child would report the parent's peak.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *command], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout.split()[-1])
+
+
+def _jpeg(size: tuple[int, int]) -> bytes:
+    from skimage import data as photos  # a test dependency: not in the measured processes
+
+    pixels = Image.fromarray(photos.astronaut()).resize(size, Image.LANCZOS)
+    buf = io.BytesIO()
+    pixels.save(buf, "JPEG", quality=90)
+    return buf.getvalue()

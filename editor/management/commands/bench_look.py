@@ -1,0 +1,96 @@
+"""How fast a new look reaches the screen for a 12 MP photo, through the real stack.
+
+The second half of `make bench`.
+
+For each tool: upload a 12-megapixel photo and time the whole first job (the
+reference: what every change would cost if it ran the network again), then
+change the look several times and time, from the request, until the new
+preview is ready to show and until the full-size file is written.
+"""
+
+import io
+import json
+import statistics
+import time
+import urllib.parse
+import urllib.request
+
+import numpy as np
+from django.core.management.base import BaseCommand
+from PIL import Image
+from skimage import data as photos
+
+from .loadtest import _post_photo, _wait_for_site
+
+LOOKS = {
+    "portrait": [
+        {"strength": "2"},
+        {"style": "lens"},
+        {"strength": "0.5"},
+        {"style": "gaussian"},
+        {"strength": "1.5", "format": "webp"},
+    ],
+    "cutout": [
+        {"background": "#2040ff"},
+        {"background": "blur"},
+        {"background": "transparent"},
+        {"background": "#ffffff"},
+        {"background": "transparent", "format": "webp-lossless"},
+    ],
+}
+
+
+class Command(BaseCommand):
+    help = "Time changing the look of a 12 MP result through a running site."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the site")
+
+    def handle(self, *args, url: str, wait: float, **_):
+        _wait_for_site(url, wait)
+        photo = _twelve_megapixels()
+        for tool, looks in LOOKS.items():
+            started = time.monotonic()
+            job = _post_photo(f"{url}/api/jobs", tool, photo)
+            status_url = f"{url}/jobs/{job['id']}/status"
+            _until(status_url, lambda s: s["status"] == "done")
+            first = time.monotonic() - started
+            shown, written = [], []
+            for look in looks:
+                started = time.monotonic()
+                wanted = _post_form(f"{url}/api/jobs/{job['id']}/render", look)["revision"]
+                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
+                urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
+                shown.append(time.monotonic() - started)
+                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
+                written.append(time.monotonic() - started)
+            self.stdout.write(
+                f"12 MP {tool}: new look on screen {statistics.median(shown):.2f} s "
+                f"(reference: {first:.2f} s for the whole first job), full-size file written "
+                f"{statistics.median(written):.2f} s (medians of {len(looks)} changes)"
+            )
+
+
+def _twelve_megapixels() -> bytes:
+    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((4000, 3000), Image.LANCZOS))
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _post_form(url: str, fields: dict) -> dict:
+    body = urllib.parse.urlencode(fields).encode()
+    return json.load(urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=60))
+
+
+def _until(url: str, done, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = json.load(urllib.request.urlopen(url, timeout=30))
+        if done(state):
+            return state
+        if state["status"] == "failed":
+            raise RuntimeError(f"job failed: {state}")
+        time.sleep(0.02)
+    raise TimeoutError(url)
