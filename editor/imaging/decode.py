@@ -215,7 +215,8 @@ def to_rgb(im: Image.Image) -> np.ndarray:
         im = Image.alpha_composite(white, im)
     if im.mode != "RGB":
         im = im.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
-    return np.asarray(im, dtype=np.uint8).copy()
+    # Read-only, and no second copy: nothing writes into a photo (a 24 MP copy is 72 MB).
+    return np.asarray(im, dtype=np.uint8)
 
 
 def _to_rgb_with_profile(im: Image.Image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:

@@ -8,7 +8,7 @@ stored job can be re-rendered when the visitor changes a setting.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -23,6 +23,8 @@ _DISC_PER_SIGMA = 2.0  # a disc of radius 2σ looks about as soft as a Gaussian 
 _KNEE = 0.7  # brightness above which the lens treats a pixel as a light source
 _GAIN = 30.0  # how hard lights are boosted: white maps to ~270, mid-grey stays 0.5
 _EPS = 1e-3  # where no background is near, fall back smoothly to the plain blur
+_BAND_ROWS = 384  # rows of the photo turned into blur inputs at a time
+TILE = 256  # blending works tile by tile, and skips tiles that are all subject or all background
 
 
 def blur_sigma(shape: tuple[int, ...], strength: float = DEFAULT_STRENGTH) -> float:
@@ -64,13 +66,7 @@ def background(
         raise ValueError(f"unknown blur style {style!r}")
     height, width = rgb.shape[:2]
     factor, blur = _work_scale_blur(rgb.shape, strength, style)
-    # The lens blur averages boosted values, so lights stay bright (see _boost_table).
-    values, scale = (_boost(rgb), 1.0) if style == "lens" else (rgb, 1 / 255)
-    weight = _background_weight(mask)
-    weighted = cv2.multiply(values, cv2.cvtColor(weight, cv2.COLOR_GRAY2RGB), scale=scale,
-                            dtype=cv2.CV_32F)  # fmt: skip
-    values, weighted, weight = (_shrink(x, factor) for x in (values, weighted, weight))
-    values = values.astype(np.float32) * np.float32(scale)
+    weighted, values, weight = _shrunk_terms(rgb, mask, factor, style)
     numerator = blur(weighted) + _EPS * blur(values)
     blurred = numerator / (blur(weight) + _EPS)[..., np.newaxis]
     if style == "lens":
@@ -79,6 +75,36 @@ def background(
     if factor == 1:
         return small
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _shrunk_terms(
+    rgb: np.ndarray, mask: np.ndarray, factor: int, style: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """photo·w, photo and w, each shrunk `factor` times, made band by band.
+
+    At full size these would be three float copies of the photo (about 1 GB at
+    24 MP); a band of rows at a time keeps only the small results. The factor is
+    a whole number, so each band shrinks to whole rows exactly as the photo would.
+    """
+    height, width = rgb.shape[:2]
+    small_width = max(1, round(width / factor))
+    band = factor * max(1, _BAND_ROWS // factor)
+    parts: tuple[list, list, list] = ([], [], [])
+    for top in range(0, height, band):
+        rows = slice(top, min(top + band, height))
+        # The lens blur averages boosted values, so lights stay bright (see _boost_table).
+        values = _boost(rgb[rows]) if style == "lens" else _unit(rgb[rows])
+        weight = _background_weight(mask[rows])
+        weighted = cv2.multiply(values, cv2.cvtColor(weight, cv2.COLOR_GRAY2RGB))
+        size = (small_width, max(1, round((rows.stop - rows.start) / factor)))
+        for part, x in zip(parts, (weighted, values, weight), strict=True):
+            part.append(cv2.resize(x, size, interpolation=cv2.INTER_AREA) if factor > 1 else x)
+    weighted, values, weight = (np.concatenate(part) for part in parts)
+    return weighted, values, weight
+
+
+def _unit(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32) * np.float32(1 / 255)
 
 
 def portrait(
@@ -111,12 +137,23 @@ def plain_portrait(
 
 
 def cutout(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """RGBA with the soft mask as alpha.
+    """RGBA with the soft mask as alpha, and nothing of the old background.
 
     Pass `foreground.estimate(rgb, alpha)` as `fg` for clean edges; the raw
     photo works too but its edge pixels carry the old background's colour.
+    Where alpha is 0 the colour is 0 as well, which compositing tools expect,
+    which leaves no trace of the removed background in the file, and which
+    makes the PNG several times smaller and faster to write.
     """
-    return np.dstack([fg, _to_uint8(alpha)])
+    rgba = np.zeros((*alpha.shape, 4), np.uint8)
+    for tile, low, high in _tiles(alpha):
+        if high == 0:
+            continue
+        rgba[tile][..., :3] = fg[tile]
+        rgba[tile][..., 3] = 255 if low >= 1 else _to_uint8(alpha[tile])
+        if low < 1:
+            rgba[tile][rgba[tile][..., 3] == 0] = 0
+    return rgba
 
 
 def on_colour(fg: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
@@ -139,23 +176,45 @@ def on_blur(
 
 def _work_scale_blur(
     shape: tuple[int, ...], strength: float, style: str
-) -> tuple[float, Callable[[np.ndarray], np.ndarray]]:
-    """How much to shrink the photo, and the blur to run on the shrunk copy."""
+) -> tuple[int, Callable[[np.ndarray], np.ndarray]]:
+    """How much to shrink the photo (a whole number), and the blur to run on the shrunk copy."""
     if style == "lens":
         radius = disc_radius(shape, strength)
-        factor = max(1.0, radius / _WORK_RADIUS)
+        factor = max(1, int(radius / _WORK_RADIUS))
         kernel = _disc(radius / factor)
         return factor, lambda x: cv2.filter2D(x, -1, kernel, borderType=cv2.BORDER_REFLECT)
     sigma = blur_sigma(shape, strength)
-    factor = max(1.0, sigma / _WORK_SIGMA)
+    factor = max(1, int(sigma / _WORK_SIGMA))
     return factor, lambda x: cv2.GaussianBlur(
         x, (0, 0), sigma / factor, borderType=cv2.BORDER_REFLECT
     )
 
 
 def _over(fg: np.ndarray, alpha: np.ndarray, back: np.ndarray) -> np.ndarray:
-    alpha = alpha.astype(np.float32, copy=False)
-    return cv2.blendLinear(fg, back, alpha, 1.0 - alpha)
+    """fg over `back` (which it overwrites), blending only the tiles that need it."""
+    for tile, low, high in _tiles(alpha):
+        if high == 0:
+            continue
+        if low >= 1:
+            back[tile] = fg[tile]
+            continue
+        a = np.clip(alpha[tile].astype(np.float32, copy=False), 0.0, 1.0)
+        back[tile] = cv2.blendLinear(fg[tile], back[tile], a, 1.0 - a)
+    return back
+
+
+def _tiles(alpha: np.ndarray) -> Iterator[tuple[tuple[slice, slice], float, float]]:
+    """Each TILE×TILE block of the mask, with its lowest and highest value.
+
+    Most of a photo is clearly subject or clearly background; only the tiles
+    the outline crosses need a per-pixel blend.
+    """
+    height, width = alpha.shape[:2]
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            tile = (slice(top, top + TILE), slice(left, left + TILE))
+            low, high, _, _ = cv2.minMaxLoc(alpha[tile])
+            yield tile, low, high
 
 
 def _background_weight(mask: np.ndarray) -> np.ndarray:

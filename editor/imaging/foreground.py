@@ -22,6 +22,7 @@ WIDE = 0.03
 NARROW = (0.005, 0.002)
 WORK_SIDE = 512  # the wide pass only yields smooth means, so it runs on a copy this size
 TILE = 256  # the narrow passes run tile by tile, only where the edge is
+_PARTIAL = (0.5 / 255 + 1e-7, 1 - 0.5 / 255 - 1e-7)  # alpha strictly between these is partial
 _PRIOR = 1e-4  # weight of the previous guess, which wins where a window holds no subject
 
 
@@ -34,11 +35,11 @@ def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """
     height, width = rgb.shape[:2]
     side = max(height, width)
-    a = np.clip(alpha.astype(np.float32, copy=False), 0.0, 1.0)
+    a = alpha.astype(np.float32, copy=False)
     scale = min(1.0, WORK_SIDE / side)
     work = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = cv2.resize(rgb, work, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    small_alpha = cv2.resize(a, work, interpolation=cv2.INTER_AREA)
+    small_alpha = np.clip(cv2.resize(a, work, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     wide = max(1, round(WIDE * side * scale))
     means = _means(small, small, small, small_alpha, wide)
     radii = [max(1, round(r * side)) for r in NARROW]
@@ -51,8 +52,8 @@ def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         top, left = max(0, y0 - margin), max(0, x0 - margin)
         bottom, right = min(height, y1 + margin), min(width, x1 + margin)
         box = (top, left, bottom - top, right - left)
-        fg = _estimate_tile(rgb[top:bottom, left:right], a[top:bottom, left:right], means, box,
-                          (width, height), radii)  # fmt: skip
+        crop = np.clip(a[top:bottom, left:right], 0.0, 1.0)
+        fg = _estimate_tile(rgb[top:bottom, left:right], crop, means, box, (width, height), radii)
         out[y0:y1, x0:x1] = fg[y0 - top : y1 - top, x0 - left : x1 - left]
     return out
 
@@ -94,13 +95,20 @@ def _crop_resize(
 
 def _edge_tiles(alpha: np.ndarray) -> list[tuple[int, int]]:
     """Top-left corners of the TILE×TILE tiles holding a pixel that is neither 0 nor 1."""
-    partial = ((alpha > 0.5 / 255) & (alpha < 1 - 0.5 / 255)).astype(np.uint8)
-    height, width = partial.shape
-    rows, cols = -(-height // TILE), -(-width // TILE)
-    padded = np.zeros((rows * TILE, cols * TILE), np.uint8)
-    padded[:height, :width] = partial
-    found = padded.reshape(rows, TILE, cols, TILE).max(axis=(1, 3))
-    return [(int(r) * TILE, int(c) * TILE) for r, c in zip(*np.nonzero(found), strict=True)]
+    height, width = alpha.shape
+    found = []
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            tile = alpha[top : top + TILE, left : left + TILE]
+            low, high, _, _ = cv2.minMaxLoc(tile)
+            # Most tiles are all subject or all background; only the rest are searched.
+            if (
+                high > _PARTIAL[0]
+                and low < _PARTIAL[1]
+                and cv2.countNonZero(cv2.inRange(tile, *_PARTIAL))
+            ):
+                found.append((top, left))
+    return found
 
 
 def _means(

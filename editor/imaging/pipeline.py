@@ -9,6 +9,7 @@ layers whenever the visitor changes the look.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,16 @@ class Layers:
 @dataclass(frozen=True)
 class Analysis:
     layers: Layers
-    plain_mask: np.ndarray  # the network's mask scaled up as it is: what the advisor reads
+    soft: np.ndarray  # the network's own low-resolution map
+
+    @functools.cached_property
+    def plain_mask(self) -> np.ndarray:
+        """The network's mask scaled up as it is: what the advisor reads.
+
+        Made when first asked for, so that a job without the advisor (the CLI)
+        neither spends the time nor holds another full-size float array.
+        """
+        return segment.upscale(self.soft, self.layers.photo.pixels.shape)
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ def analyse(
     soft = segment.saliency(photo.pixels, segment.session(model_path, model_sha256))
     mask = refine.refine(photo.pixels, soft)
     fg = foreground.estimate(photo.pixels, mask)
-    return Analysis(Layers(photo, mask, fg), segment.upscale(soft, photo.pixels.shape))
+    return Analysis(Layers(photo, mask, fg), soft)
 
 
 def layers_from(data: bytes, mask_png: bytes, max_pixels: int) -> Layers:
@@ -129,11 +139,14 @@ def render(
     options: Options = Options(),
     fixes: edits.Edits | None = None,
     on_stage: Callable[[str], None] = lambda stage: None,
+    with_mask: bool = False,
     **model: object,
 ) -> Rendered:
-    """The whole job in one call (the CLI's path): analyse, apply the fixes, compose, encode."""
-    analysis = analyse(data, on_stage=on_stage, **model)
-    layers = analysis.layers
+    """The whole job in one call (the CLI's path): analyse, apply the fixes, compose, encode.
+
+    The mask's PNG is made only `with_mask`: at 12 MP it costs as much as the blend.
+    """
+    layers = analyse(data, on_stage=on_stage, **model).layers
     if fixes:
         height, width = layers.mask.shape
         for batch in fixes.batches:
@@ -141,8 +154,13 @@ def render(
         model_session = segment.session(str(model["model_path"]), model.get("model_sha256"))
         layers = edited(layers, fixes, session=model_session)
     on_stage("compositing")
-    rendered = finish(layers, tool, options)
-    return dataclasses.replace(rendered, mask=encode.mask_png(layers.mask))
+    mask = encode.mask_png(layers.mask) if with_mask else b""
+    pixels = compose(layers, tool, options)
+    # Only the photo's profile and EXIF are still needed: let the encoder's
+    # copies take the place of the full-size layers.
+    photo = dataclasses.replace(layers.photo, pixels=np.empty((0, 0, 3), np.uint8))
+    del layers
+    return dataclasses.replace(encode_result(pixels, photo, tool, options), mask=mask)
 
 
 def edited(layers: Layers, fixes: edits.Edits, **apply_args) -> Layers:

@@ -22,6 +22,8 @@ EPS = 1e-4  # regularisation: larger keeps the mask smoother where the photo is 
 CONTRAST_IN = 4.0  # steepens the upscaled map first, so the filter has an outline to snap
 CONTRAST_OUT = 2.0  # the filter softens as it aligns; this restores a crisp, still soft edge
 WORK_SIDE = 1024  # longest side the fit runs at; the outline is snapped at full size
+TILE = 256  # the full-size step works tile by tile
+_SOLID = 0.5 + 0.5 / CONTRAST_OUT  # a·I + b from here up ends as exactly 1 (and mirrored, 0)
 
 
 def refine(
@@ -38,13 +40,63 @@ def refine(
     mask = _contrast(segment.upscale(soft, guide.shape), CONTRAST_IN)
     window = max(1, round(radius * max(work) / max(soft.shape)))
     a, b = _coefficients(guide, mask, window, eps)
-    if scale < 1:
-        a = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
-        b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    # a·I + b at full size, straight from the 8-bit photo: no float copy of 12 MP × 3.
+    if scale >= 1:
+        return _contrast(_apply(rgb, a, b), CONTRAST_OUT)
+    return _full_size(rgb, a, b)
+
+
+def _full_size(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a·I + b at the photo's size, tile by tile, skipping tiles whose answer is known.
+
+    Where the coefficients allow no colour to lift a·I + b past 0.25 (or drop
+    it below 0.75) the final contrast clips the tile to exactly 0 (or 1), so the
+    full-size arithmetic runs only along the outline: the same mask, a fraction
+    of the time, and no full-size float copies of the photo.
+    """
+    height, width = rgb.shape[:2]
+    lowest = b + np.minimum(a, 0).sum(axis=2)  # a·I + b over every colour I in 0..1
+    highest = b + np.maximum(a, 0).sum(axis=2)
+    out = np.empty((height, width), np.float32)
+    sy, sx = a.shape[0] / height, a.shape[1] / width
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            bottom, right = min(top + TILE, height), min(left + TILE, width)
+            near = (_reads(top, bottom, sy), _reads(left, right, sx))
+            tile = out[top:bottom, left:right]
+            if lowest[near].min() >= _SOLID:
+                tile[:] = 1.0
+            elif highest[near].max() <= 1 - _SOLID:
+                tile[:] = 0.0
+            else:
+                box = (top, left, bottom - top, right - left)
+                up_a, up_b = (_crop_resize(x, box, (width, height)) for x in (a, b))
+                tile[:] = _contrast(_apply(rgb[top:bottom, left:right], up_a, up_b), CONTRAST_OUT)
+    return out
+
+
+def _reads(start: int, stop: int, scale: float) -> slice:
+    """The coefficient rows (or columns) that bilinear upscaling reads for start..stop."""
+    return slice(max(0, int((start + 0.5) * scale - 0.5)), int((stop - 0.5) * scale - 0.5) + 2)
+
+
+def _apply(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a·I + b straight from the 8-bit photo: no float copy of it."""
     weighted = cv2.multiply(rgb, a, dtype=cv2.CV_32F)
-    out = cv2.transform(weighted, np.full((1, 3), 1 / 255, np.float32)) + b
-    return _contrast(out, CONTRAST_OUT)
+    return cv2.transform(weighted, np.full((1, 3), 1 / 255, np.float32)) + b
+
+
+def _crop_resize(
+    small: np.ndarray, box: tuple[int, int, int, int], full: tuple[int, int]
+) -> np.ndarray:
+    """The crop `box` (top, left, height, width) of `small` resized to `full`, without
+    resizing all of it: the same pixel-centre mapping as cv2.resize, as an affine warp."""
+    top, left, height, width = box
+    sx, sy = small.shape[1] / full[0], small.shape[0] / full[1]
+    to_small = np.float32([[sx, 0, (left + 0.5) * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(
+        small, to_small, (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
 
 
 def _contrast(mask: np.ndarray, gain: float) -> np.ndarray:

@@ -43,7 +43,9 @@ class RenderCommand(BaseCommand):
             fixes = fixes.then(edits.Batch(**{mode: (point,)}))
         try:
             data = input.read_bytes()
-            rendered = pipeline.render(data, self.tool, fixes=fixes, **engine.model_args(model))
+            rendered = pipeline.render(
+                data, self.tool, fixes=fixes, with_mask=bool(mask), **engine.model_args(model)
+            )
         except OSError as exc:
             raise CommandError(f"cannot read {input}: {exc.strerror or exc}") from None
         except (ImageError, ModelError) as exc:
