@@ -96,3 +96,43 @@ def test_the_web_still_refuses_to_start_without_a_secret_key():
     done = _manage("check", timeout=60)
     assert done.returncode != 0
     assert "Set SECRET_KEY" in done.stderr
+
+
+@pytest.fixture
+def folder(tmp_path, astronaut, cameraman):
+    """Two photos, one damaged photo and a file that is not a photo at all."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "astronaut.jpg").write_bytes(encode(astronaut[:, :400]))
+    (folder / "cameraman.png").write_bytes(encode(cameraman[:300], "PNG"))
+    (folder / "broken.jpg").write_bytes(encode(astronaut)[:2000])
+    (folder / "notes.txt").write_text("not a photo, and not ours to read")
+    return folder
+
+
+def test_a_folder_becomes_a_folder_of_results_and_a_damaged_photo_fails_the_run(folder, tmp_path):
+    out = tmp_path / "out"
+    done = _manage("cutout", str(folder), str(out), "--mask", "--model", "u2netp")
+    assert done.returncode != 0
+    assert "broken.jpg" in done.stderr and "damaged" in done.stderr
+    assert "notes.txt" not in done.stderr  # not a photo: not tried
+    assert "3/3" in done.stderr  # tqdm's progress bar counted every photo
+    assert sorted(p.name for p in out.iterdir()) == [
+        "astronaut-mask.png",
+        "astronaut.png",
+        "cameraman-mask.png",
+        "cameraman.png",
+    ]
+    cutout = Image.open(out / "cameraman.png")
+    assert cutout.mode == "RGBA" and cutout.size == (512, 300)
+    alpha = np.asarray(cutout)[..., 3]
+    assert (alpha == np.asarray(Image.open(out / "cameraman-mask.png"))).all()
+
+
+def test_a_folder_of_good_photos_succeeds(folder, tmp_path):
+    (folder / "broken.jpg").unlink()
+    stdout = io.StringIO()
+    call_command("portrait", str(folder), str(tmp_path / "out"), stdout=stdout)
+    assert "wrote 2 of 2 photos" in stdout.getvalue()
+    assert Image.open(tmp_path / "out" / "astronaut.jpg").size == (400, 512)
+    assert not list((tmp_path / "out").glob("*-mask.png"))

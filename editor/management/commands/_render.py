@@ -1,24 +1,42 @@
-"""Shared body of the `portrait` and `cutout` commands: the pipeline, no web, no worker."""
+"""Shared body of the `portrait` and `cutout` commands: the pipeline, no web, no worker.
+
+One photo (`IN OUT`), or a folder of them (`DIR OUTDIR`): each photo we can
+read becomes OUTDIR/<name>.<ext>, the model loaded once, progress on stderr.
+A damaged photo is reported and skipped, and the command fails at the end.
+Taps (`--keep X,Y`, `--remove X,Y`) fix one photo's mask, in the order given.
+"""
 
 import argparse
+import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from editor import engine
 from editor.imaging import edits, pipeline
 from editor.imaging.errors import ImageError, ModelError
+
+# The suffixes of the formats the site reads (decode.FORMATS), as files are named.
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff",
+                  ".bmp", ".gif"}  # fmt: skip
 
 
 class RenderCommand(BaseCommand):
     tool = ""
 
     def add_arguments(self, parser):
-        parser.add_argument("input", type=Path, help="photo to read (JPEG, PNG or WebP)")
-        parser.add_argument("output", type=Path, help="where to write the result")
+        parser.add_argument("input", type=Path, help="a photo, or a folder of photos")
         parser.add_argument(
-            "--mask", type=Path, help="also write the full-resolution mask (8-bit PNG)"
+            "output", type=Path, help="where to write the result (a folder when INPUT is one)"
+        )
+        parser.add_argument(
+            "--mask",
+            nargs="?",
+            const=True,
+            help="also write the full-resolution mask (8-bit PNG): a path for one photo; "
+            "for a folder, just --mask puts <name>-mask.png beside each result",
         )
         parser.add_argument(
             "--model",
@@ -37,23 +55,68 @@ class RenderCommand(BaseCommand):
                 help=f"a {mode}-tap at pixel X,Y of the upright photo (repeatable; in order)",
             )
 
-    def handle(self, *args, input: Path, output: Path, mask: Path | None, model: str, **options):
-        fixes = edits.Edits()
+    def handle(self, *args, input: Path, output: Path, mask, model: str, **options):
+        self.model_args = engine.model_args(model)
+        self.fixes = edits.Edits()
         for mode, point in options["taps"]:  # one batch each: the order given is kept
-            fixes = fixes.then(edits.Batch(**{mode: (point,)}))
+            self.fixes = self.fixes.then(edits.Batch(**{mode: (point,)}))
+        if input.is_dir():
+            if self.fixes:
+                raise CommandError("--keep and --remove are pixels of one photo, not a folder")
+            self.handle_folder(input, output, with_mask=mask is not None)
+            return
+        if mask is True:
+            raise CommandError("--mask needs a file name when INPUT is one photo")
         try:
-            data = input.read_bytes()
-            rendered = pipeline.render(
-                data, self.tool, fixes=fixes, with_mask=bool(mask), **engine.model_args(model)
-            )
+            rendered = self.render(input)
         except OSError as exc:
             raise CommandError(f"cannot read {input}: {exc.strerror or exc}") from None
         except (ImageError, ModelError) as exc:
             raise CommandError(str(exc)) from None
         output.write_bytes(rendered.image)
         if mask:
-            mask.write_bytes(rendered.mask)
+            Path(mask).write_bytes(rendered.mask)
         self.stdout.write(f"wrote {output} ({rendered.width}×{rendered.height})")
+
+    def render(self, path: Path, with_mask: bool = True) -> pipeline.Rendered:
+        """One photo through the pipeline; the place for options that change the result."""
+        return pipeline.render(
+            path.read_bytes(), self.tool, fixes=self.fixes, with_mask=with_mask, **self.model_args
+        )
+
+    def handle_folder(self, folder: Path, output: Path, with_mask: bool) -> None:
+        photos = sorted(
+            p for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith(".")
+        )  # fmt: skip
+        if not photos:
+            suffixes = ", ".join(sorted(PHOTO_SUFFIXES))
+            raise CommandError(f"no photos in {folder} (we read {suffixes})")
+        output.mkdir(parents=True, exist_ok=True)
+        stems = [p.stem for p in photos]
+        failed = []
+        for path in tqdm(photos, desc=self.tool, unit="photo", file=sys.stderr):
+            # Two photos with one name (a.jpg, a.png) keep their suffix in the result's name.
+            name = path.stem if stems.count(path.stem) == 1 else path.name
+            try:
+                rendered = self.render(path, with_mask)
+            except OSError as exc:
+                failed.append(f"{path.name}: cannot read it ({exc.strerror or exc})")
+            except ImageError as exc:
+                failed.append(f"{path.name}: {exc}")
+            except ModelError as exc:
+                raise CommandError(str(exc)) from None
+            else:
+                (output / f"{name}.{rendered.extension}").write_bytes(rendered.image)
+                if with_mask:
+                    (output / f"{name}-mask.png").write_bytes(rendered.mask)
+                continue
+            tqdm.write(f"skipped {failed[-1]}", file=sys.stderr)
+        done = len(photos) - len(failed)
+        self.stdout.write(f"wrote {done} of {len(photos)} photos to {output}")
+        if failed:
+            lines = "\n".join(failed)
+            raise CommandError(f"{len(failed)} of {len(photos)} photos failed:\n{lines}")
 
 
 def _point(text: str) -> tuple[float, float]:
