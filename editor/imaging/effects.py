@@ -24,6 +24,7 @@ _KNEE = 0.7  # brightness above which the lens treats a pixel as a light source
 _GAIN = 30.0  # how hard lights are boosted: white maps to ~270, mid-grey stays 0.5
 _EPS = 1e-3  # where no background is near, fall back smoothly to the plain blur
 _BAND_ROWS = 384  # rows of the photo turned into blur inputs at a time
+_BANDED_PIXELS = 2_000_000  # photos larger than this are done band by band
 TILE = 256  # blending works tile by tile, and skips tiles that are all subject or all background
 
 
@@ -78,17 +79,19 @@ def background(
 
 
 def _shrunk_terms(
-    rgb: np.ndarray, mask: np.ndarray, factor: int, style: str
+    rgb: np.ndarray, mask: np.ndarray, factor: float, style: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """photo·w, photo and w, each shrunk `factor` times, made band by band.
 
     At full size these would be three float copies of the photo (about 1 GB at
-    24 MP); a band of rows at a time keeps only the small results. The factor is
-    a whole number, so each band shrinks to whole rows exactly as the photo would.
+    24 MP); a band of rows at a time keeps only the small results. Large photos
+    get a whole-number factor, so each band shrinks to whole rows exactly as the
+    photo would; small ones are done in one band, with any factor.
     """
     height, width = rgb.shape[:2]
     small_width = max(1, round(width / factor))
-    band = factor * max(1, _BAND_ROWS // factor)
+    whole = int(factor)
+    band = whole * max(1, _BAND_ROWS // whole) if whole == factor else height
     parts: tuple[list, list, list] = ([], [], [])
     for top in range(0, height, band):
         rows = slice(top, min(top + band, height))
@@ -176,15 +179,23 @@ def on_blur(
 
 def _work_scale_blur(
     shape: tuple[int, ...], strength: float, style: str
-) -> tuple[int, Callable[[np.ndarray], np.ndarray]]:
-    """How much to shrink the photo (a whole number), and the blur to run on the shrunk copy."""
+) -> tuple[float, Callable[[np.ndarray], np.ndarray]]:
+    """How much to shrink the photo, and the blur to run on the shrunk copy.
+
+    Above _BANDED_PIXELS the factor is rounded down to a whole number (see
+    _shrunk_terms): the work copy is then a little larger, never coarser.
+    """
+
+    def whole_if_large(factor: float) -> float:
+        return float(int(factor)) if shape[0] * shape[1] > _BANDED_PIXELS else factor
+
     if style == "lens":
         radius = disc_radius(shape, strength)
-        factor = max(1, int(radius / _WORK_RADIUS))
+        factor = whole_if_large(max(1.0, radius / _WORK_RADIUS))
         kernel = _disc(radius / factor)
         return factor, lambda x: cv2.filter2D(x, -1, kernel, borderType=cv2.BORDER_REFLECT)
     sigma = blur_sigma(shape, strength)
-    factor = max(1, int(sigma / _WORK_SIGMA))
+    factor = whole_if_large(max(1.0, sigma / _WORK_SIGMA))
     return factor, lambda x: cv2.GaussianBlur(
         x, (0, 0), sigma / factor, borderType=cv2.BORDER_REFLECT
     )
