@@ -201,3 +201,18 @@ def test_on_a_blur_is_portrait_mode_with_the_given_colours(scene):
     photo = composite(fg, alpha, back)
     on_blur = effects.on_blur(photo, fg, alpha, strength=0.02, style="lens")
     assert (on_blur == effects.portrait(photo, alpha, 0.02, "lens", fg=fg)).all()
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp-lossless"])
+def test_a_cutout_file_carries_nothing_of_the_removed_background(astronaut, fmt):
+    data = encode(astronaut)
+    options = pipeline.Options(format=fmt)
+    rendered = pipeline.render(data, "cutout", options=options, model_path=str(U2NET))
+    rgba = np.asarray(Image.open(io.BytesIO(rendered.image)).convert("RGBA"))
+    gone = rgba[..., 3] == 0
+    assert gone.mean() > 0.2  # a real background was removed
+    # Not the old pixels, nor anything made from them: nothing at all.
+    assert (rgba[..., :3][gone] == 0).all()
+    kept = rgba[..., 3] == 255
+    photo = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert (rgba[..., :3][kept] == photo[kept]).all()  # and the subject exactly as it was
