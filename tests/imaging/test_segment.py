@@ -3,7 +3,7 @@ import pytest
 
 from editor.imaging import segment
 from editor.imaging.errors import ModelError
-from tests.paths import U2NET, U2NET_SHA256
+from tests.paths import U2NET, U2NET_INT8, U2NET_SHA256
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,14 @@ def test_a_damaged_weight_file_names_the_command_that_fetches_it(tmp_path):
         segment.session(str(damaged), U2NET_SHA256)
     with pytest.raises(ModelError, match="could not be loaded.*make models"):
         segment.session(str(damaged))
+
+
+def test_the_int8_model_finds_the_same_subject_as_fp32(model):
+    from skimage import data
+
+    photo = data.stereo_motorcycle()[1]  # the right view: not among the calibration photos
+    fp32 = segment.saliency(photo, model)
+    int8 = segment.saliency(photo, segment.session(str(U2NET_INT8)))
+    assert np.abs(fp32 - int8).max() > 0.01  # really another network
+    inside, found = fp32 > 0.5, int8 > 0.5
+    assert (inside & found).sum() / (inside | found).sum() > 0.95

@@ -45,6 +45,12 @@ def test_cutout_writes_an_rgba_png_with_the_smaller_model(photo, tmp_path):
     assert (np.asarray(cutout)[..., 3] == np.asarray(Image.open(mask))).all()
 
 
+def test_the_int8_model_is_chosen_by_name(photo, tmp_path):
+    out = tmp_path / "out.png"
+    call_command("cutout", str(photo), str(out), "--model", "u2net-int8", stdout=io.StringIO())
+    assert Image.open(out).mode == "RGBA" and Image.open(out).size == (400, 512)
+
+
 def test_the_two_models_give_different_masks(photo, tmp_path):
     for model in ("u2net", "u2netp"):
         call_command(
