@@ -1,5 +1,6 @@
 """`manage.py quality`: how good our masks and pictures are, against the plain method."""
 
+import statistics
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,7 @@ from editor.imaging.errors import ModelError
 from ._eval import add_eval_arguments
 
 TWELVE_MP = (4000, 3000)
+REFERENCE_MODEL = "u2net"  # other models' masks are compared with its masks
 
 
 class Command(BaseCommand):
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         for dataset in datasets:
             saliency = self._saliency(session, cache, dataset, model)
             self._show(evaluation.mask_figures(eval, dataset, saliency))
+        if model != REFERENCE_MODEL:
+            self._agreement(eval, datasets, cache, model, session)
         for line in _published(eval / "README.md", datasets):
             self.stdout.write(line)
 
@@ -59,6 +63,22 @@ class Command(BaseCommand):
             return segment.saliency(rgb, session)
 
         return saliency
+
+    def _agreement(self, eval: Path, datasets: list[str], cache, model: str, session) -> None:
+        """How closely this model's masks follow the fp32 u2net's: IoU at threshold 0.5."""
+        args = jobs.model_args(REFERENCE_MODEL)
+        reference = segment.session(args["model_path"], args["model_sha256"])
+        scores = []
+        for dataset in datasets:
+            ours = self._saliency(session, cache, dataset, model)
+            theirs = self._saliency(reference, cache, dataset, REFERENCE_MODEL)
+            for rgb, _, name in evaluation._pairs(eval / dataset):
+                a, b = ours(rgb, name) > 0.5, theirs(rgb, name) > 0.5
+                scores.append(float((a & b).sum() / max(1, (a | b).sum())))
+        self.stdout.write(
+            f"mask IoU against {REFERENCE_MODEL} ({len(scores)} photos): "
+            f"min {min(scores):.3f}, median {statistics.median(scores):.3f}"
+        )
 
     def _show(self, figures: list[evaluation.Figure]) -> None:
         for f in figures:
