@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import tiles
+
 # Box radii as fractions of the photo's longer side, tuned on composites with a known
 # answer (`manage.py quality`). The paper's two passes (radii 90 and 6 px) gain
 # from a third, narrower one that follows finer detail.
@@ -47,7 +49,9 @@ def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     # portrait that is a small share of the photo, hence most of the speed.
     margin = sum(radii)
     out = rgb.copy()
-    for y0, x0 in _edge_tiles(a):
+
+    def estimate_tile(corner: tuple[int, int]) -> None:
+        y0, x0 = corner
         y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
         top, left = max(0, y0 - margin), max(0, x0 - margin)
         bottom, right = min(height, y1 + margin), min(width, x1 + margin)
@@ -55,6 +59,8 @@ def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         crop = np.clip(a[top:bottom, left:right], 0.0, 1.0)
         fg = _estimate_tile(rgb[top:bottom, left:right], crop, means, box, (width, height), radii)
         out[y0:y1, x0:x1] = fg[y0 - top : y1 - top, x0 - left : x1 - left]
+
+    tiles.each(estimate_tile, _edge_tiles(a))
     return out
 
 

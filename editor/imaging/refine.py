@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import segment
+from . import segment, tiles
 
 # Tuned on the evaluation set (`manage.py quality`): MAE, max F and boundary F all improve.
 RADIUS = 3.0  # window radius, in pixels of the network's 320 px map
@@ -58,19 +58,22 @@ def _full_size(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     highest = b + np.maximum(a, 0).sum(axis=2)
     out = np.empty((height, width), np.float32)
     sy, sx = a.shape[0] / height, a.shape[1] / width
-    for top in range(0, height, TILE):
-        for left in range(0, width, TILE):
-            bottom, right = min(top + TILE, height), min(left + TILE, width)
-            near = (_reads(top, bottom, sy), _reads(left, right, sx))
-            tile = out[top:bottom, left:right]
-            if lowest[near].min() >= _SOLID:
-                tile[:] = 1.0
-            elif highest[near].max() <= 1 - _SOLID:
-                tile[:] = 0.0
-            else:
-                box = (top, left, bottom - top, right - left)
-                up_a, up_b = (_crop_resize(x, box, (width, height)) for x in (a, b))
-                tile[:] = _contrast(_apply(rgb[top:bottom, left:right], up_a, up_b), CONTRAST_OUT)
+
+    def fill(corner: tuple[int, int]) -> None:
+        top, left = corner
+        bottom, right = min(top + TILE, height), min(left + TILE, width)
+        near = (_reads(top, bottom, sy), _reads(left, right, sx))
+        tile = out[top:bottom, left:right]
+        if lowest[near].min() >= _SOLID:
+            tile[:] = 1.0
+        elif highest[near].max() <= 1 - _SOLID:
+            tile[:] = 0.0
+        else:
+            box = (top, left, bottom - top, right - left)
+            up_a, up_b = (_crop_resize(x, box, (width, height)) for x in (a, b))
+            tile[:] = _contrast(_apply(rgb[top:bottom, left:right], up_a, up_b), CONTRAST_OUT)
+
+    tiles.each(fill, tiles.corners(height, width, TILE))
     return out
 
 
