@@ -155,10 +155,13 @@ def render(
         layers = edited(layers, fixes, session=model_session)
     on_stage("compositing")
     mask = encode.mask_png(layers.mask) if with_mask else b""
+    photo = _without_pixels(layers.photo)
+    if tool == "cutout" and options.background == "transparent":
+        # Made from the edge colours and the mask alone: the photo can go first.
+        layers = dataclasses.replace(layers, photo=photo)
     pixels = compose(layers, tool, options)
     # Only the photo's profile and EXIF are still needed: let the encoder's
     # copies take the place of the full-size layers.
-    photo = dataclasses.replace(layers.photo, pixels=np.empty((0, 0, 3), np.uint8))
     del layers
     return dataclasses.replace(encode_result(pixels, photo, tool, options), mask=mask)
 
@@ -168,6 +171,11 @@ def edited(layers: Layers, fixes: edits.Edits, **apply_args) -> Layers:
     pixels = layers.photo.pixels
     mask = retouch.apply(pixels, layers.mask, fixes, **apply_args)
     return Layers(layers.photo, mask, foreground.estimate(pixels, mask))
+
+
+def _without_pixels(photo: decode.Photo) -> decode.Photo:
+    """The photo's profile and EXIF, for the encoder, without its 3 bytes a pixel."""
+    return dataclasses.replace(photo, pixels=np.empty((0, 0, 3), np.uint8))
 
 
 def read_mask(mask_png: bytes, shape: tuple[int, ...]) -> np.ndarray:

@@ -68,7 +68,7 @@ class RenderCommand(BaseCommand):
         if mask is True:
             raise CommandError("--mask needs a file name when INPUT is one photo")
         try:
-            rendered = self.render(input)
+            rendered = self.render(input, with_mask=bool(mask))
         except OSError as exc:
             raise CommandError(f"cannot read {input}: {exc.strerror or exc}") from None
         except (ImageError, ModelError) as exc:
@@ -78,7 +78,7 @@ class RenderCommand(BaseCommand):
             Path(mask).write_bytes(rendered.mask)
         self.stdout.write(f"wrote {output} ({rendered.width}×{rendered.height})")
 
-    def render(self, path: Path, with_mask: bool = True) -> pipeline.Rendered:
+    def render(self, path: Path, with_mask: bool) -> pipeline.Rendered:
         """One photo through the pipeline; the place for options that change the result."""
         return pipeline.render(
             path.read_bytes(), self.tool, fixes=self.fixes, with_mask=with_mask, **self.model_args
