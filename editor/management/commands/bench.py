@@ -20,7 +20,7 @@ import numpy as np
 from django.core.management.base import BaseCommand
 from PIL import Image, ImageOps
 
-from editor import jobs
+from editor import engine
 from editor.imaging import decode, effects, encode, foreground, pipeline, refine, segment
 
 TWELVE_MP = (4000, 3000)
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--one", nargs=2, metavar=("METHOD", "PHOTO"), help="internal")
 
     def handle(self, *args, repeat: int, model: str | None, no_memory: bool, one, **_):
-        model_args = jobs.model_args(model)
+        model_args = engine.model_args(model)
         if one:
             method, photo = one
             _ONE[method](Path(photo).read_bytes(), model_args)

@@ -66,7 +66,7 @@ class Command(BaseCommand):
 
     def _agreement(self, eval: Path, datasets: list[str], cache, model: str, session) -> None:
         """How closely this model's masks follow the fp32 u2net's: IoU at threshold 0.5."""
-        args = jobs.model_args(REFERENCE_MODEL)
+        args = engine.model_args(REFERENCE_MODEL)
         reference = segment.session(args["model_path"], args["model_sha256"])
         scores = []
         for dataset in datasets:
