@@ -8,12 +8,12 @@ stored job can be re-rendered when the visitor changes a setting.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-from . import foreground
+from . import foreground, tiles
 from .options import STYLES
 
 DEFAULT_STRENGTH = 0.012  # blur sigma as a fraction of the photo's longer side
@@ -92,17 +92,23 @@ def _shrunk_terms(
     small_width = max(1, round(width / factor))
     whole = int(factor)
     band = whole * max(1, _BAND_ROWS // whole) if whole == factor else height
-    parts: tuple[list, list, list] = ([], [], [])
-    for top in range(0, height, band):
-        rows = slice(top, min(top + band, height))
+    tops = range(0, height, band)
+    parts: list[tuple[np.ndarray, ...]] = [()] * len(tops)
+
+    def shrink_band(index: int) -> None:
+        rows = slice(tops[index], min(tops[index] + band, height))
         # The lens blur averages boosted values, so lights stay bright (see _boost_table).
         values = _boost(rgb[rows]) if style == "lens" else _unit(rgb[rows])
         weight = _background_weight(mask[rows])
         weighted = cv2.multiply(values, cv2.cvtColor(weight, cv2.COLOR_GRAY2RGB))
         size = (small_width, max(1, round((rows.stop - rows.start) / factor)))
-        for part, x in zip(parts, (weighted, values, weight), strict=True):
-            part.append(cv2.resize(x, size, interpolation=cv2.INTER_AREA) if factor > 1 else x)
-    weighted, values, weight = (np.concatenate(part) for part in parts)
+        parts[index] = tuple(
+            cv2.resize(x, size, interpolation=cv2.INTER_AREA) if factor > 1 else x
+            for x in (weighted, values, weight)
+        )
+
+    tiles.each(shrink_band, range(len(tops)))
+    weighted, values, weight = (np.concatenate([part[k] for part in parts]) for k in range(3))
     return weighted, values, weight
 
 
@@ -149,13 +155,16 @@ def cutout(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     makes the PNG several times smaller and faster to write.
     """
     rgba = np.zeros((*alpha.shape, 4), np.uint8)
-    for tile, low, high in _tiles(alpha):
+
+    def fill(tile: tuple[slice, slice], low: float, high: float) -> None:
         if high == 0:
-            continue
+            return
         rgba[tile][..., :3] = fg[tile]
         rgba[tile][..., 3] = 255 if low >= 1 else _to_uint8(alpha[tile])
         if low < 1:
             rgba[tile][rgba[tile][..., 3] == 0] = 0
+
+    _each_tile(alpha, fill)
     return rgba
 
 
@@ -203,29 +212,36 @@ def _work_scale_blur(
 
 def _over(fg: np.ndarray, alpha: np.ndarray, back: np.ndarray) -> np.ndarray:
     """fg over `back` (which it overwrites), blending only the tiles that need it."""
-    for tile, low, high in _tiles(alpha):
+
+    def blend(tile: tuple[slice, slice], low: float, high: float) -> None:
         if high == 0:
-            continue
+            return
         if low >= 1:
             back[tile] = fg[tile]
-            continue
+            return
         a = np.clip(alpha[tile].astype(np.float32, copy=False), 0.0, 1.0)
         back[tile] = cv2.blendLinear(fg[tile], back[tile], a, 1.0 - a)
+
+    _each_tile(alpha, blend)
     return back
 
 
-def _tiles(alpha: np.ndarray) -> Iterator[tuple[tuple[slice, slice], float, float]]:
-    """Each TILE×TILE block of the mask, with its lowest and highest value.
+Visit = Callable[[tuple[slice, slice], float, float], None]
+
+
+def _each_tile(alpha: np.ndarray, work: Visit) -> None:
+    """Call `work` on each TILE×TILE block of the mask, with its lowest and highest value.
 
     Most of a photo is clearly subject or clearly background; only the tiles
     the outline crosses need a per-pixel blend.
     """
-    height, width = alpha.shape[:2]
-    for top in range(0, height, TILE):
-        for left in range(0, width, TILE):
-            tile = (slice(top, top + TILE), slice(left, left + TILE))
-            low, high, _, _ = cv2.minMaxLoc(alpha[tile])
-            yield tile, low, high
+
+    def visit(corner: tuple[int, int]) -> None:
+        tile = (slice(corner[0], corner[0] + TILE), slice(corner[1], corner[1] + TILE))
+        low, high, _, _ = cv2.minMaxLoc(alpha[tile])
+        work(tile, low, high)
+
+    tiles.each(visit, tiles.corners(alpha.shape[0], alpha.shape[1], TILE))
 
 
 def _background_weight(mask: np.ndarray) -> np.ndarray:
