@@ -5,7 +5,9 @@ The second half of `make bench`.
 For each tool: upload a 12-megapixel photo and time the whole first job (the
 reference: what every change would cost if it ran the network again), then
 change the look several times and time, from the request, until the new
-preview is ready to show and until the full-size file is written.
+preview is ready to show and until the full-size file is written. Then the
+same for fixes to the portrait's mask: brush strokes, and taps (which run the
+network again on a crop around the tap).
 """
 
 import io
@@ -70,6 +72,49 @@ class Command(BaseCommand):
                 f"(reference: {first:.2f} s for the whole first job), full-size file written "
                 f"{statistics.median(written):.2f} s (medians of {len(looks)} changes)"
             )
+
+            if tool == "portrait":
+                self._edits(url, job["id"], status_url, statistics.median(shown))
+
+    def _edits(self, url: str, job_id: str, status_url: str, look: float) -> None:
+        """Seconds from each mask edit to its preview on screen and to its full-size file."""
+        for kind, bodies in EDITS.items():
+            shown, written = [], []
+            for body in bodies:
+                started = time.monotonic()
+                wanted = _post_json(f"{url}/api/jobs/{job_id}/mask", body)["revision"]
+                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
+                urllib.request.urlopen(url + state["preview_url"]).read()
+                shown.append(time.monotonic() - started)
+                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
+                written.append(time.monotonic() - started)
+            self.stdout.write(
+                f"12 MP portrait, {kind}: preview on screen {statistics.median(shown):.2f} s "
+                f"(reference: {look:.2f} s for a new look), full-size file written "
+                f"{statistics.median(written):.2f} s (medians of {len(bodies)})"
+            )
+
+
+# Points on the 4000×3000 astronaut: the flag (top left), the rocket (right), her arm.
+EDITS = {
+    "brush stroke": [
+        {"strokes": [{"mode": "remove", "radius": 40, "points": [[200, 2800], [600, 2850]]}]},
+        {"strokes": [{"mode": "keep", "radius": 60, "points": [[3700, 300], [3800, 500]]}]},
+        {"undo": True},
+    ],
+    "tap": [
+        {"keep": [[350, 500]]},
+        {"remove": [[3400, 1200]]},
+        {"keep": [[3500, 1300]]},
+    ],
+}
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    return json.load(urllib.request.urlopen(request, timeout=60))
 
 
 def _twelve_megapixels() -> bytes:
