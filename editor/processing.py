@@ -45,7 +45,10 @@ def job_process(*, job_id: str, report: Report) -> dict:
         report("compositing")
         # A look chosen while the photo was analysed (the batch page) beats the upload's.
         options = services.look_wanted(job.id) or job.options
-        return _render(job, layers, pipeline.Options(**options), report)
+        shown = _render(job, layers, pipeline.Options(**options), report)
+    if services.look_wanted(job.id) not in (None, options):  # chosen while this one was made
+        services.job_rerender(job=job)
+    return shown
 
 
 def job_render(*, job_id: str, report: Report) -> dict:
