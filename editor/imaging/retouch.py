@@ -35,6 +35,8 @@ CROPS = (0.5, 0.25)
 MAX_OBJECT = 0.85  # an "object" filling more of its crop than this is the crop's background
 GRABCUT_WINDOW = 0.2  # share of the photo's longer side, when the network cannot tell
 MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
+INSIST_REACH = 0.02  # share of the longer side: a tap nearer the outline never insists
+MIN_RIM = 3  # work pixels of a GrabCut window's rim that stay as they were when a tap insists
 SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
 
@@ -215,9 +217,16 @@ class _Tapper:
         self, target: np.ndarray, q: tuple[int, int], mode: str, allowed: np.ndarray | None = None
     ) -> np.ndarray:
         """GrabCut in a window around the tap, seeded by the mask and the taps; a remove-tap
-        takes out only what is `allowed` (work-size bool)."""
+        takes out only what is `allowed` (work-size bool), unless the visitor insists."""
         height, width = target.shape
         half = max(24, round(GRABCUT_WINDOW * max(height, width) / 2))
+        # A second tap of the same kind near an earlier one, on what is still wrong: the
+        # visitor insists, so look wider and let only the window's rim keep its say.
+        insists = _reach(target > 0.5, q, mode) >= INSIST_REACH * max(height, width) and any(
+            max(abs(x - q[0]), abs(y - q[1])) <= half for x, y in self.taps[mode]
+        )
+        half = 2 * half if insists else half
+        allowed = None if insists else allowed
         x0, x1 = max(0, q[0] - half), min(width, q[0] + half + 1)
         y0, y1 = max(0, q[1] - half), min(height, q[1] + half + 1)
         part = target[y0:y1, x0:x1]
@@ -228,7 +237,10 @@ class _Tapper:
         margin = _disc(max(3, half // 6))
         local = (q[0] - x0, q[1] - y0)
         far = np.ones_like(hard)
-        cv2.circle(far, local, round(0.6 * half), 0, -1)
+        if insists:
+            far[MIN_RIM:-MIN_RIM, MIN_RIM:-MIN_RIM] = 0
+        else:
+            cv2.circle(far, local, round(0.6 * half), 0, -1)
         inner = cv2.erode(hard, margin).astype(bool)
         outer = ~cv2.dilate(hard, margin).astype(bool)
         seeds[inner & (far.astype(bool) if mode == "remove" else True)] = cv2.GC_FGD
@@ -290,6 +302,13 @@ def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
         return None
     _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     return labels == labels[q[1], q[0]]
+
+
+def _reach(hard: np.ndarray, q: tuple[int, int], mode: str) -> float:
+    """How far the tap q is from the outline, on the side a `mode` tap argues with."""
+    side = hard if mode == "remove" else ~hard
+    depth = cv2.distanceTransform(np.pad(side.astype(np.uint8), 1), cv2.DIST_L2, 5)
+    return float(depth[q[1] + 1, q[0] + 1])
 
 
 def _add(target: np.ndarray, box, obj: np.ndarray, region: np.ndarray) -> np.ndarray:
