@@ -12,6 +12,7 @@ from . import jobfiles, records, services, uploads
 from .forms import ApiUploadForm, LookForm, first_error
 from .imaging.edits import EditError
 from .imaging.options import TOOLS
+from .records import Job
 from .responses import refused_json, refused_upload_json
 
 MAX_EDIT_BYTES = 512 * 1024  # far above MAX_POINTS points written out
@@ -41,11 +42,9 @@ def create_job(request: HttpRequest) -> JsonResponse:
 @require_POST
 def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
     """A new look for a finished job, from its stored mask (the network does not run again)."""
-    job = records.job_get(job_id)
-    if job is None:
-        return JsonResponse({"error": "No job with this id."}, status=404)
-    if not jobfiles.read_render(job.id):
-        return JsonResponse({"error": "This job has no result yet."}, status=409)
+    job, refused = _finished_job(job_id)
+    if refused:
+        return refused
     look = LookForm(request.POST, tool=job.tool)
     if not look.is_valid():
         return JsonResponse({"error": first_error(look)}, status=400)
@@ -63,11 +62,9 @@ def render_job(request: HttpRequest, job_id: UUID) -> JsonResponse:
 @require_POST
 def edit_mask(request: HttpRequest, job_id: UUID) -> JsonResponse:
     """Add taps and strokes to a finished job's mask (JSON body), or reset them; re-render."""
-    job = records.job_get(job_id)
-    if job is None:
-        return JsonResponse({"error": "No job with this id."}, status=404)
-    if not jobfiles.read_render(job.id):
-        return JsonResponse({"error": "This job has no result yet."}, status=409)
+    job, refused = _finished_job(job_id)
+    if refused:
+        return refused
     if len(request.body) > MAX_EDIT_BYTES:
         return JsonResponse({"error": "These edits are too large; send fewer points."}, status=400)
     try:
@@ -118,6 +115,16 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             ],
         }
     )
+
+
+def _finished_job(job_id: UUID) -> tuple[Job | None, JsonResponse | None]:
+    """The job, if it exists and has a first result to change; else the answer why not."""
+    job = records.job_get(job_id)
+    if job is None:
+        return None, JsonResponse({"error": "No job with this id."}, status=404)
+    if not jobfiles.read_render(job.id):
+        return job, JsonResponse({"error": "This job has no result yet."}, status=409)
+    return job, None
 
 
 def _status_url(request: HttpRequest, job_id: str) -> str:

@@ -74,7 +74,7 @@ def _estimate_tile(
 ) -> np.ndarray:
     """The narrow passes on one crop, starting from the wide pass's means scaled up to it."""
     image = rgb.astype(np.float32) * np.float32(1 / 255)
-    fg_mean, bg = (_crop_resize(m, box, full) for m in means)
+    fg_mean, bg = (tiles.crop_resize(m, box, full) for m in means)
     fg = _correct(image, alpha, fg_mean, bg)
     for radius in radii:
         fg_mean, bg = _means(image, fg, bg, alpha, radius)
@@ -83,20 +83,6 @@ def _estimate_tile(
     solid = alpha >= 1
     out[solid] = rgb[solid]  # exactly, not give or take a rounding
     return out
-
-
-def _crop_resize(
-    small: np.ndarray, box: tuple[int, int, int, int], full: tuple[int, int]
-) -> np.ndarray:
-    """The crop `box` (top, left, height, width) of `small` resized to `full`, without
-    resizing all of it: the same pixel-centre mapping as cv2.resize, as an affine warp."""
-    top, left, height, width = box
-    sx, sy = small.shape[1] / full[0], small.shape[0] / full[1]
-    to_small = np.float32([[sx, 0, (left + 0.5) * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]])
-    return cv2.warpAffine(
-        small, to_small, (width, height),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
 
 
 def _edge_tiles(alpha: np.ndarray) -> list[tuple[int, int]]:

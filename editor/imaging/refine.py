@@ -70,7 +70,7 @@ def _full_size(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             tile[:] = 0.0
         else:
             box = (top, left, bottom - top, right - left)
-            up_a, up_b = (_crop_resize(x, box, (width, height)) for x in (a, b))
+            up_a, up_b = (tiles.crop_resize(x, box, (width, height)) for x in (a, b))
             tile[:] = _contrast(_apply(rgb[top:bottom, left:right], up_a, up_b), CONTRAST_OUT)
 
     tiles.each(fill, tiles.corners(height, width, TILE))
@@ -86,20 +86,6 @@ def _apply(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a·I + b straight from the 8-bit photo: no float copy of it."""
     weighted = cv2.multiply(rgb, a, dtype=cv2.CV_32F)
     return cv2.transform(weighted, np.full((1, 3), 1 / 255, np.float32)) + b
-
-
-def _crop_resize(
-    small: np.ndarray, box: tuple[int, int, int, int], full: tuple[int, int]
-) -> np.ndarray:
-    """The crop `box` (top, left, height, width) of `small` resized to `full`, without
-    resizing all of it: the same pixel-centre mapping as cv2.resize, as an affine warp."""
-    top, left, height, width = box
-    sx, sy = small.shape[1] / full[0], small.shape[0] / full[1]
-    to_small = np.float32([[sx, 0, (left + 0.5) * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]])
-    return cv2.warpAffine(
-        small, to_small, (width, height),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
 
 
 def _contrast(mask: np.ndarray, gain: float) -> np.ndarray:
