@@ -1,8 +1,12 @@
-"""Arguments shared by the commands that read an evaluation set (quality, advice_report)."""
+"""What the commands that read an evaluation set share (quality, clicks, advice_report)."""
 
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
+
+from editor import engine
+from editor.imaging.errors import ModelError
 
 
 def add_eval_arguments(parser) -> None:
@@ -23,3 +27,14 @@ def add_eval_arguments(parser) -> None:
         default=settings.SEGMENTATION_MODEL,
         help="segmentation weights (default: %(default)s)",
     )
+
+
+def datasets_and_session(eval: Path, model: str) -> tuple[list[str], object]:
+    """The data sets in `eval` and the model's session, or a CommandError saying what is wrong."""
+    datasets = sorted(p.name for p in eval.glob("*") if (p / "images").is_dir())
+    if not datasets:
+        raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
+    try:
+        return datasets, engine.session(model)
+    except ModelError as exc:
+        raise CommandError(str(exc)) from None

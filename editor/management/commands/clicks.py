@@ -4,13 +4,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from editor import clicks, engine
+from editor import clicks
 from editor.imaging import advice, refine, segment
-from editor.imaging.errors import ModelError
 
-from ._eval import add_eval_arguments
+from ._eval import add_eval_arguments, datasets_and_session
 
 
 class Command(BaseCommand):
@@ -24,13 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--only", help="only photos whose name contains this")
 
     def handle(self, *args, eval: Path, cache: Path | None, model: str, only=None, **options):
-        datasets = sorted(p.name for p in eval.glob("*") if (p / "images").is_dir())
-        if not datasets:
-            raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
-        try:
-            session = engine.session(model)
-        except ModelError as exc:
-            raise CommandError(str(exc)) from None
+        datasets, session = datasets_and_session(eval, model)
         summaries, fired = [], {"bad": [0, 0], "good": [0, 0]}
         for dataset in datasets:
             runs = []

@@ -5,13 +5,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from editor import engine, evaluation
 from editor.imaging import segment
-from editor.imaging.errors import ModelError
 
-from ._eval import add_eval_arguments
+from ._eval import add_eval_arguments, datasets_and_session
 
 TWELVE_MP = (4000, 3000)
 REFERENCE_MODEL = "u2net"  # other models' masks are compared with its masks
@@ -28,13 +27,7 @@ class Command(BaseCommand):
         add_eval_arguments(parser)
 
     def handle(self, *args, eval: Path, cache: Path | None, model: str, **options):
-        datasets = sorted(p.name for p in eval.glob("*") if (p / "images").is_dir())
-        if not datasets:
-            raise CommandError(f"no data sets (folders with images/ and masks/) in {eval}")
-        try:
-            session = engine.session(model)
-        except ModelError as exc:
-            raise CommandError(str(exc)) from None
+        datasets, session = datasets_and_session(eval, model)
 
         for dataset in datasets:
             saliency = self._saliency(session, cache, dataset, model)
