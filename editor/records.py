@@ -190,12 +190,17 @@ def mark_queued(job_id: str) -> None:
     redis_client().set(_key("queued", job_id), time.time(), ex=settings.JOB_RETENTION_SECONDS)
 
 
-def _waiting(job: Job) -> float:
-    """Seconds since the job was last queued; since its upload if Redis forgot that too."""
+def queued_at(job: Job) -> datetime:
+    """When the job was last queued (its upload, or a retry); its upload if Redis forgot."""
     queued = redis_client().get(_key("queued", job.id))
     if queued is None:
-        return (datetime.now(UTC) - datetime.fromisoformat(job.created)).total_seconds()
-    return time.time() - float(queued)
+        return datetime.fromisoformat(job.created)
+    return datetime.fromtimestamp(float(queued), UTC)
+
+
+def _waiting(job: Job) -> float:
+    """Seconds since the job was last queued."""
+    return (datetime.now(UTC) - queued_at(job)).total_seconds()
 
 
 def _warnings(job: Job, style: str) -> list[dict]:

@@ -153,9 +153,12 @@ def _file_url(found: Job, name: str, revision: str | None) -> str | None:
 def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
     status = records.status(found)
+    waiting = not status.finished
     ahead = records.jobs_ahead(found.id) if status.state == "queued" else None
+    since = records.queued_at(found).isoformat(timespec="seconds") if waiting else ""
     look = LookForm.showing(status.options, tool=found.tool)
-    return {"job": found, "status": status, "look": look, "ahead": ahead, "refusal": refusal}
+    context = {"job": found, "status": status, "look": look, "ahead": ahead, "since": since}
+    return context | {"refusal": refusal}
 
 
 def _get_job(job_id: UUID) -> Job:
