@@ -68,7 +68,8 @@ def _render(
 ) -> dict:
     """Preview first (the page shows it at once), then the full-size file."""
     chosen = asdict(options.check(job.tool))
-    fixes = jobfiles.read_json(job.id, jobfiles.EDITS, {})
+    stored = jobfiles.read_json(job.id, jobfiles.EDITS, None)  # None: never edited
+    fixes = stored or {}
     revision = jobfiles.revision(chosen, fixes)
     current = jobfiles.read_render(job.id)
     if current and current.revision == revision:
@@ -87,12 +88,12 @@ def _render(
     preview = jobfiles.render_name("preview", revision, small.extension)
     jobfiles.write(job.id, preview, small.image)
     report("saving", preview={"revision": revision})
-    if jobfiles.exists(job.id, jobfiles.EDITS):  # edited once: the advisor reads the mask on show
+    if stored is not None:  # edited once: the advisor reads the mask on show
         warnings = advice.advise(shown.photo.pixels, shown.mask, job.tool)
         jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
     if fixes:
         layers = _painted(layers, plan)
-    if jobfiles.exists(job.id, jobfiles.EDITS):
+    if stored is not None:
         jobfiles.write(job.id, jobfiles.EDITED_MASK, encode.mask_png(layers.mask))
     rendered = pipeline.finish(layers, job.tool, options)
     result = jobfiles.render_name("result", revision, rendered.extension)

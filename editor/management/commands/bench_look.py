@@ -58,15 +58,8 @@ class Command(BaseCommand):
             status_url = f"{url}/jobs/{job['id']}/status"
             _until(status_url, lambda s: s["status"] == "done")
             first = time.monotonic() - started
-            shown, written = [], []
-            for look in looks:
-                started = time.monotonic()
-                wanted = _post_form(f"{url}/api/jobs/{job['id']}/render", look)["revision"]
-                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
-                urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
-                shown.append(time.monotonic() - started)
-                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
-                written.append(time.monotonic() - started)
+            render_url = f"{url}/api/jobs/{job['id']}/render"
+            shown, written = _time_changes(url, status_url, _post_form, render_url, looks)
             self.stdout.write(
                 f"12 MP {tool}: new look on screen {statistics.median(shown):.2f} s "
                 f"(reference: {first:.2f} s for the whole first job), full-size file written "
@@ -79,20 +72,30 @@ class Command(BaseCommand):
     def _edits(self, url: str, job_id: str, status_url: str, look: float) -> None:
         """Seconds from each mask edit to its preview on screen and to its full-size file."""
         for kind, bodies in EDITS.items():
-            shown, written = [], []
-            for body in bodies:
-                started = time.monotonic()
-                wanted = _post_json(f"{url}/api/jobs/{job_id}/mask", body)["revision"]
-                state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
-                urllib.request.urlopen(url + state["preview_url"]).read()
-                shown.append(time.monotonic() - started)
-                _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
-                written.append(time.monotonic() - started)
+            mask_url = f"{url}/api/jobs/{job_id}/mask"
+            shown, written = _time_changes(url, status_url, _post_json, mask_url, bodies)
             self.stdout.write(
                 f"12 MP portrait, {kind}: preview on screen {statistics.median(shown):.2f} s "
                 f"(reference: {look:.2f} s for a new look), full-size file written "
                 f"{statistics.median(written):.2f} s (medians of {len(bodies)})"
             )
+
+
+def _time_changes(
+    url: str, status_url: str, post, target: str, changes: list
+) -> tuple[list[float], list[float]]:
+    """Post each change to `target`; seconds until its preview is on screen, and until
+    its full-size file is written."""
+    shown, written = [], []
+    for change in changes:
+        started = time.monotonic()
+        wanted = post(target, change)["revision"]
+        state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
+        urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
+        shown.append(time.monotonic() - started)
+        _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
+        written.append(time.monotonic() - started)
+    return shown, written
 
 
 # Points on the 4000×3000 astronaut: the flag (top left), the rocket (right), her arm.
