@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .decode import ORIENTATION
+
 # name -> (Pillow format, extension, save options)
 FORMATS: dict[str, tuple[str, str, dict]] = {
     "jpeg": ("JPEG", "jpg", {"quality": 92, "subsampling": 0}),
@@ -34,7 +36,6 @@ PNG_PARAMS = [
 _TO_BGR = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}
 _AFTER_IHDR = 8 + 25  # the PNG signature, then the IHDR chunk
 
-ORIENTATION = 0x0112
 GPS_IFD = 0x8825
 # Tags that identify a person or a particular camera body.
 PERSONAL_TAGS = (0x013B, 0x8298, 0x9286, 0xA420, 0xA430, 0xA431, 0xA435, 0x927C)

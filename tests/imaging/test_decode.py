@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from editor.imaging import decode
 from editor.imaging.errors import ImageError
@@ -94,6 +94,37 @@ def test_it_flattens_transparency_onto_white():
 def test_it_rejects_text_pretending_to_be_a_photo():
     with pytest.raises(ImageError, match="not a photo we can read"):
         decode.decode(b"hello, I am not a JPEG", LIMIT)
+
+
+def _pillow_upright(data: bytes) -> np.ndarray:
+    """What Pillow alone makes of a JPEG: the reference for the faster path."""
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_colour_jpeg_decodes_to_exactly_pillows_pixels(astronaut, orientation, progressive):
+    stored = Image.fromarray(np.ascontiguousarray(astronaut[:, 64:448]))  # not square
+    exif = Image.Exif()
+    exif[decode.ORIENTATION] = orientation
+    data = _pil_bytes(stored, "JPEG", quality=90, exif=exif, progressive=progressive)
+    assert decode._whole_jpeg(data)  # so OpenCV decodes it, and Pillow is the reference
+    assert (decode.decode(data, LIMIT).pixels == _pillow_upright(data)).all()
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9, 0.999])
+def test_a_jpeg_cut_short_is_refused_wherever_it_stops(astronaut, cut):
+    data = _pil_bytes(Image.fromarray(astronaut), "JPEG", quality=90, progressive=cut > 0.5)
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode.decode(data[: int(len(data) * cut)], LIMIT)
+
+
+def test_bytes_after_a_whole_jpeg_do_not_change_its_pixels(astronaut):
+    # Phones append video or a second picture after the end-of-image marker.
+    data = _pil_bytes(Image.fromarray(astronaut), "JPEG", quality=90)
+    padded = data + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
+    assert (decode.decode(padded, LIMIT).pixels == decode.decode(data, LIMIT).pixels).all()
 
 
 def test_it_rejects_a_truncated_jpeg(astronaut):
