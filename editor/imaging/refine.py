@@ -39,7 +39,7 @@ def refine(
     guide = _unit(cv2.resize(rgb, work, interpolation=cv2.INTER_AREA) if scale < 1 else rgb)
     mask = _contrast(segment.upscale(soft, guide.shape), CONTRAST_IN)
     window = max(1, round(radius * max(work) / max(soft.shape)))
-    a, b = _coefficients(guide, mask, window, eps)
+    a, b = _banded_coefficients(guide, mask, window, eps)
     if scale >= 1:
         return _contrast(_apply(rgb, a, b), CONTRAST_OUT)
     return _full_size(rgb, a, b)
@@ -56,7 +56,7 @@ def _full_size(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     lowest = b + np.minimum(a, 0).sum(axis=2)  # a·I + b over every colour I in 0..1
     highest = b + np.maximum(a, 0).sum(axis=2)
-    out = np.empty((height, width), np.float32)
+    out = np.zeros((height, width), np.float32)  # fresh zero pages: background tiles cost nothing
     sy, sx = a.shape[0] / height, a.shape[1] / width
 
     def fill(corner: tuple[int, int]) -> None:
@@ -66,9 +66,7 @@ def _full_size(rgb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         tile = out[top:bottom, left:right]
         if lowest[near].min() >= _SOLID:
             tile[:] = 1.0
-        elif highest[near].max() <= 1 - _SOLID:
-            tile[:] = 0.0
-        else:
+        elif highest[near].max() > 1 - _SOLID:
             box = (top, left, bottom - top, right - left)
             up_a, up_b = (tiles.crop_resize(x, box, (width, height)) for x in (a, b))
             tile[:] = _contrast(_apply(rgb[top:bottom, left:right], up_a, up_b), CONTRAST_OUT)
@@ -96,6 +94,35 @@ def _contrast(mask: np.ndarray, gain: float) -> np.ndarray:
 
 def _unit(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) * np.float32(1 / 255)
+
+
+def _banded_coefficients(
+    guide: np.ndarray, mask: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """_coefficients in bands of rows on the process's threads, with the same result.
+
+    Each band reads 2·radius rows beyond its own (the window of the window
+    means), so the rows it keeps are exactly what the whole-photo filter gives.
+    """
+    height = mask.shape[0]
+    count = max(1, min(cv2.getNumThreads(), height // (8 * radius)))
+    if count == 1:
+        return _coefficients(guide, mask, radius, eps)
+    edges = [height * k // count for k in range(count + 1)]
+    a = np.empty((*mask.shape, 3), np.float32)
+    b = np.empty(mask.shape, np.float32)
+
+    def band(k: int) -> None:
+        top, bottom = edges[k], edges[k + 1]
+        start, stop = max(0, top - 2 * radius), min(height, bottom + 2 * radius)
+        band_a, band_b = _coefficients(guide[start:stop], mask[start:stop], radius, eps)
+        a[top:bottom], b[top:bottom] = (
+            band_a[top - start : bottom - start],
+            band_b[top - start : bottom - start],
+        )
+
+    tiles.each(band, range(count))
+    return a, b
 
 
 def _coefficients(
