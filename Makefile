@@ -44,13 +44,14 @@ redis_line = echo "redis: redis-server --port $(1) --bind 127.0.0.1 --save '' --
 
 # `make loadtest` and `make bench` run against the whole stack (web, worker,
 # Redis) started here on port $(STACK_PORT) with production settings and the
-# upload rate limit off, and stopped again afterwards.
+# upload rate limit off, and stopped again afterwards. The second argument
+# sets variables for the stack's processes.
 STACK_PORT ?= 8100
 STACK_REDIS_PORT ?= 6390
 define with_stack
 	$(PY) manage.py collectstatic --noinput -v0
 	@mkdir -p .run && cp Procfile .run/Procfile.stack && $(call redis_line,$(STACK_REDIS_PORT)) >> .run/Procfile.stack
-	@UPLOAD_RATE_LIMIT=0 BIND_ADDRESS=127.0.0.1 MEDIA_ROOT=$(CURDIR)/.run/stack-media \
+	@$(2) UPLOAD_RATE_LIMIT=0 BIND_ADDRESS=127.0.0.1 MEDIA_ROOT=$(CURDIR)/.run/stack-media \
 	REDIS_URL=redis://127.0.0.1:$(STACK_REDIS_PORT)/0 \
 		$(VENV)/bin/honcho --app-root . -f .run/Procfile.stack start -p $(STACK_PORT) > .run/stack.log 2>&1 & \
 	site=$$!; trap 'kill $$site; wait $$site' EXIT; \
@@ -60,9 +61,15 @@ endef
 loadtest bench: export DEBUG = 0
 loadtest bench: export SECRET_KEY ?= stack-only-$(shell date +%s)-not-a-secret
 
-# 100 uploads from 20 clients; every result checked; the home page timed meanwhile.
+# 100 uploads from 20 clients beside an abusive client; every result checked; the
+# home page timed meanwhile. Then jobs per minute of the worker's two shapes on this
+# machine's cores: one process on all of them, or one single-threaded process per core.
+CORES := $(shell nproc)
+SHAPES_BURST := --no-abuse --jobs 40 --clients 8 --megapixels 12 1.6
 loadtest: models
 	$(call with_stack,loadtest)
+	$(call with_stack,loadtest $(SHAPES_BURST) --label "1 worker process x $(CORES) threads",WORKER_CONCURRENCY=1 WORKER_THREADS=$(CORES))
+	$(call with_stack,loadtest $(SHAPES_BURST) --label "$(CORES) worker processes x 1 thread",WORKER_CONCURRENCY=$(CORES) WORKER_THREADS=1)
 
 # Where a 12 MP job's time goes against the plain method, peak memory at 24 MP,
 # then seconds from changing the look of a 12 MP result to the new picture on screen.

@@ -209,6 +209,13 @@ if SEGMENTATION_MODEL not in MODEL_MANIFEST:
         f"SEGMENTATION_MODEL must be one of {', '.join(MODEL_MANIFEST)}, not {SEGMENTATION_MODEL!r}"
     )
 
+# Worker processes per machine, and the threads each gives one photo (the
+# network and the tile work): by default the machine's cores shared out.
+CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", 1, minimum=1)
+WORKER_THREADS = envint(
+    "WORKER_THREADS", max(1, (os.cpu_count() or 1) // CELERY_WORKER_CONCURRENCY), minimum=1
+)
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # The rate limiter's counters. Short timeouts: a Redis outage must turn into a

@@ -27,3 +27,8 @@ def session(model: str | None = None):
 
 def max_pixels() -> int:
     return settings.MAX_MEGAPIXELS * 1_000_000
+
+
+def use_threads() -> None:
+    """This worker process's share of the machine's cores (WORKER_THREADS), for every photo."""
+    segment.use_threads(settings.WORKER_THREADS)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
+from django.conf import settings
 
 from . import engine, processing, records
 from .imaging.errors import ImageError, ModelError
@@ -52,7 +53,9 @@ def _visitor_errors(job_id: str) -> Iterator[None]:
 @worker_process_init.connect
 def _load_the_model_early(**kwargs) -> None:
     """Build the ONNX session as each worker process starts, not on a visitor's first job."""
+    engine.use_threads()
     try:
         engine.session()
+        logger.info("worker process ready: %d thread(s) per photo", settings.WORKER_THREADS)
     except ModelError:
         logger.exception("the worker cannot load its model; jobs will fail until it is fetched")

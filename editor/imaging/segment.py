@@ -23,6 +23,19 @@ SIZE = 320  # the network's native input
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 FETCH_HINT = "Run `make models` (or `python models/fetch.py`) to fetch it."
+_threads: int | None = None  # per network run; None leaves it to ONNX Runtime (every core)
+
+
+def use_threads(count: int) -> None:
+    """Give each photo `count` threads in this process: the network's and the tile work's.
+
+    For a worker that shares its machine with others of its kind. Sessions built
+    before the call are dropped, so the next one is built with the new count.
+    """
+    global _threads
+    _threads = count
+    cv2.setNumThreads(count)  # the tile work (tiles.each) follows OpenCV's count
+    session.cache_clear()
 
 
 @functools.cache
@@ -60,6 +73,9 @@ def _options() -> ort.SessionOptions:
     speed: part of what keeps a 24 MP job under 1 GB (notes of issue 9)."""
     options = ort.SessionOptions()
     options.enable_cpu_mem_arena = False
+    if _threads:
+        options.intra_op_num_threads = _threads
+        options.inter_op_num_threads = 1
     return options
 
 

@@ -32,6 +32,14 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=900, help="seconds for the lot")
         parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the site")
         parser.add_argument(
+            "--megapixels",
+            type=float,
+            nargs="+",
+            default=[1.9],
+            help="photo sizes; the jobs take them in turn (default: one 1600×1200 photo)",
+        )
+        parser.add_argument("--label", default="", help="a heading for this run's figures")
+        parser.add_argument(
             "--abuse",
             action=argparse.BooleanOptionalAction,
             default=True,
@@ -40,16 +48,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, url: str, jobs: int, clients: int, timeout: float, wait: float, **opts):
         _wait_for_site(url, wait)
-        photo = _photo()
-        abuse = _abuse.Abuse(url, _post_photo, photo) if opts["abuse"] else None
+        sizes = [_photo(megapixels) for megapixels in opts["megapixels"]]
+        if opts["label"]:
+            self.stdout.write(f"== {opts['label']}")
+        abuse = _abuse.Abuse(url, _post_photo, sizes[0]) if opts["abuse"] else None
         for line in abuse.start() if abuse else []:
             self.stdout.write(line)
         probe = _HomeProbe(url)
         probe.start()
         started = time.monotonic()
         with ThreadPoolExecutor(clients) as pool:
-            tools = ["portrait" if i % 2 == 0 else "cutout" for i in range(jobs)]
-            outcomes = list(pool.map(lambda tool: _one_job(url, tool, photo, timeout), tools))
+            # Each size gets both tools: with two sizes, jobs go portrait, portrait, cutout, cutout.
+            work = [
+                ("portrait" if i // len(sizes) % 2 == 0 else "cutout", sizes[i % len(sizes)])
+                for i in range(jobs)
+            ]
+            outcomes = list(pool.map(lambda job: _one_job(url, *job, timeout), work))
         elapsed = time.monotonic() - started
         probe.stop()
         for line in abuse.stop() if abuse else []:
@@ -58,7 +72,10 @@ class Command(BaseCommand):
         ids = [o["id"] for o in outcomes if o.get("id")]
         good = [o for o in outcomes if o.get("ok")]
         latencies = sorted(probe.latencies)
-        self.stdout.write(f"jobs sent: {jobs} from {clients} concurrent clients")
+        described = " and ".join(f"{megapixels:g} MP" for megapixels in opts["megapixels"])
+        self.stdout.write(
+            f"jobs sent: {jobs} ({described} photos) from {clients} concurrent clients"
+        )
         self.stdout.write(f"jobs done with a valid result: {len(good)}")
         self.stdout.write(
             f"distinct job ids: {len(set(ids))} (duplicates: {len(ids) - len(set(ids))})"
@@ -95,9 +112,12 @@ def _wait_for_site(url: str, seconds: float) -> None:
             time.sleep(1)
 
 
-def _photo() -> bytes:
-    """A real 1600×1200 photo, about what a phone upload shrunk by a messenger looks like."""
-    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((1600, 1200)))
+def _photo(megapixels: float) -> bytes:
+    """A real 4:3 photo of about this many megapixels (1.9: 1600×1200, what a phone
+    upload shrunk by a messenger looks like; 12: 4000×3000, a phone's own)."""
+    width = round((megapixels * 1e6 * 4 / 3) ** 0.5 / 100) * 100
+    size = (width, width * 3 // 4)
+    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize(size, Image.LANCZOS))
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, "JPEG", quality=88)
     return buf.getvalue()
@@ -119,7 +139,7 @@ def _one_job(url: str, tool: str, photo: bytes, timeout: float) -> dict:
             return {"id": created["id"], "error": state["error"]}
         result = Image.open(io.BytesIO(urllib.request.urlopen(state["result_url"]).read()))
         expected = "RGB" if tool == "portrait" else "RGBA"
-        ok = result.size == (1600, 1200) and result.mode == expected
+        ok = result.size == Image.open(io.BytesIO(photo)).size and result.mode == expected
         seconds = time.monotonic() - started
         return {
             "id": created["id"],
