@@ -18,9 +18,9 @@ from tests.paths import ROOT
 class WorkerProcess:
     """`celery -A config worker` as a child process, with the test run's settings."""
 
-    def __init__(self, name: str, concurrency: int | None = 1, **env: str):
-        """`concurrency` None leaves it to the settings (WORKER_CONCURRENCY), like the Procfile."""
-        self.name, self.concurrency, self.env = name, concurrency, env
+    def __init__(self, name: str, **env: str):
+        """One pool process on every core unless `env` says otherwise (WORKER_CONCURRENCY)."""
+        self.name, self.env = name, {"WORKER_CONCURRENCY": "1", **env}
         self.log = Path(tempfile.mkstemp(prefix=f"worker-{name}-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
@@ -32,7 +32,6 @@ class WorkerProcess:
             "-A",
             "config",
             "worker",
-            *([f"--concurrency={self.concurrency}"] if self.concurrency else []),
             "--loglevel=INFO",
             "--without-mingle",
             "--without-gossip",

@@ -1,5 +1,6 @@
 """How a machine's cores are shared out: worker processes (WORKER_CONCURRENCY) and the
-threads each gives one photo (WORKER_THREADS), read from the settings, as the Procfile runs it."""
+threads each gives one photo (WORKER_THREADS), read from the settings as the Procfile's
+worker (no --concurrency) reads them."""
 
 import os
 import subprocess
@@ -24,7 +25,7 @@ def _shown(**env: str) -> list[int]:
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", _SHOW],
         cwd=ROOT,
-        env={**os.environ, "DEBUG": "1", **env},
+        env={**_without_shape(os.environ), "DEBUG": "1", **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -33,25 +34,27 @@ def _shown(**env: str) -> list[int]:
     return [int(n) for n in done.stdout.split()[-4:]]
 
 
-def test_by_default_one_process_takes_every_core():
-    cores = os.cpu_count()
-    assert _shown() == [1, cores, cores, cores]
+def test_by_default_each_core_gets_a_single_threaded_process():
+    assert _shown() == [os.cpu_count(), 1, 1, 1]
 
 
-def test_more_processes_share_the_cores_out():
+def test_fewer_processes_share_the_cores_out():
     cores = os.cpu_count()
-    share = max(1, cores // 2)
-    assert _shown(WORKER_CONCURRENCY="2") == [2, share, share, share]
+    assert _shown(WORKER_CONCURRENCY="1") == [1, cores, cores, cores]
 
 
 def test_threads_can_be_set_by_hand():
-    assert _shown(WORKER_THREADS="1") == [1, 1, 1, 1]
+    assert _shown(WORKER_CONCURRENCY="1", WORKER_THREADS="1") == [1, 1, 1, 1]
+
+
+def _without_shape(environ) -> dict:
+    return {k: v for k, v in environ.items() if k not in ("WORKER_CONCURRENCY", "WORKER_THREADS")}
 
 
 @pytest.fixture
 def worker():
     celery_app.control.purge()
-    started = WorkerProcess("threads", concurrency=None, WORKER_CONCURRENCY="2", WORKER_THREADS="1")
+    started = WorkerProcess("threads", WORKER_CONCURRENCY="2", WORKER_THREADS="1")
     yield started
     started.stop()
 
