@@ -23,7 +23,7 @@ from . import tiles
 WIDE = 0.03
 NARROW = (0.005, 0.002)
 WORK_SIDE = 512  # the wide pass only yields smooth means, so it runs on a copy this size
-TILE = 256  # the narrow passes run tile by tile, only where the edge is
+TILE = 128  # the narrow passes run tile by tile, only where the edge is
 DETAIL_RADIUS = 4  # the narrow passes run shrunk by a whole factor while their box stays this wide
 _PARTIAL = (0.5 / 255 + 1e-7, 1 - 0.5 / 255 - 1e-7)  # alpha strictly between these is partial
 _PRIOR = 1e-4  # weight of the previous guess, which wins where a window holds no subject
