@@ -37,7 +37,11 @@ GRABCUT_WINDOW = 0.2  # share of the photo's longer side, when the network canno
 MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
 INSIST_REACH = 0.02  # share of the longer side: a tap nearer the outline never insists
 MIN_RIM = 3  # work pixels of a GrabCut window's rim that stay as they were when a tap insists
+SLIVER = 3.0  # work pixels: a tap this near the outline (on its side) asks for a thin strip
+SLIVER_REACH = 10  # how far along the outline a sliver tap's strip may run, in tap depths
+GRABCUT_SEED = 8  # GrabCut starts from random k-means: the same seed, the same answer
 SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
+SLIVER_SNAP = 1.0  # the same for a sliver tap's strip: a narrow window for a narrow strip
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
 
 
@@ -126,6 +130,8 @@ class _Tapper:
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
         hard = target > 0.5
+        if 0 < _reach(hard, q, "keep") <= SLIVER:  # 0: the tap is on what is kept already
+            return self._sliver(target, q, "keep")
         partial = None  # an object the crop's edge cuts: used if no view holds it whole
         for box, obj in [*self._objects(q), *self._context(hard, q)]:
             region = self._kept(target, box, obj, q)
@@ -182,6 +188,8 @@ class _Tapper:
         protected = self._holds(piece, (0, 0), "keep", q)
         if central and sizes[label - 1] < sizes.max() and not protected:
             return _cut(target, piece)  # a separate, smaller piece: all of it goes
+        if depth[q[1], q[0]] <= SLIVER:
+            return self._sliver(target, q, "remove")
         for (x0, y0, x1, y1), obj in self._objects(q):
             inside = piece[y0:y1, x0:x1]
             local = (q[0] - x0, q[1] - y0)
@@ -212,6 +220,46 @@ class _Tapper:
                 cut[y0:y1, x0:x1] = region
                 return _cut(target, cut if central else cut & shallow)  # a thing of its own
         return self._grabcut(target, q, "remove", allowed=shallow & near.astype(bool))
+
+    def _sliver(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
+        """A tap a few pixels from the outline: the visitor means a thin strip along it.
+
+        A band along the outline near the tap, twice the tap's depth wide, is left
+        open and the guided filter settles it by the photo's colours, the way the
+        outline itself was drawn; the tap's own spot is the visitor's answer. No
+        network run: a close view or GrabCut's colour models only blur a strip
+        this thin, and often move the outline the wrong way.
+        """
+        height, width = target.shape
+        depth = max(1.0, _reach(target > 0.5, q, mode))
+        reach = round(max(12, SLIVER_REACH * depth))
+        x0, x1 = max(0, q[0] - reach), min(width, q[0] + reach + 1)
+        y0, y1 = max(0, q[1] - reach), min(height, q[1] + reach + 1)
+        part = target[y0:y1, x0:x1]
+        hard = part > 0.5
+        side = hard if mode == "remove" else ~hard  # the side the tap argues with
+        inward = cv2.distanceTransform(np.pad(side.astype(np.uint8), 1), cv2.DIST_L2, 5)
+        local = (q[0] - x0, q[1] - y0)
+        near = np.zeros(hard.shape, np.uint8)
+        cv2.circle(near, local, reach, 1, -1)
+        band = side & (inward[1:-1, 1:-1] <= 2 * depth + 1) & near.astype(bool)
+        value = 1.0 if mode == "keep" else 0.0
+        spot = np.zeros(hard.shape, np.uint8)
+        cv2.circle(spot, local, round(depth), 1, -1)
+        open_ = hard.astype(np.float32)
+        open_[band] = 0.5
+        open_[spot.astype(bool)] = value
+        snapped = refine.refine(self.small[y0:y1, x0:x1], open_, radius=SLIVER_SNAP)
+        flip = band & (snapped > 0.5 if mode == "keep" else snapped < 0.5)
+        flip |= spot.astype(bool) & side
+        # Earlier taps of the other kind keep their spots.
+        theirs = np.zeros(hard.shape, np.uint8)
+        for x, y in self.taps["remove" if mode == "keep" else "keep"]:
+            cv2.circle(theirs, (x - x0, y - y0), 2, 1, -1)
+        region = _piece(flip & ~theirs.astype(bool), local)
+        if region is not None:
+            part[region] = value
+        return target
 
     def _grabcut(
         self, target: np.ndarray, q: tuple[int, int], mode: str, allowed: np.ndarray | None = None
@@ -252,6 +300,8 @@ class _Tapper:
         tap = cv2.GC_FGD if mode == "keep" else cv2.GC_BGD
         cv2.circle(seeds, local, max(2, half // 12), int(tap), -1)
         fg, bg = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        # A fixed seed: the same edits give the same mask on every render and every worker.
+        cv2.setRNGSeed(GRABCUT_SEED)
         try:
             cv2.grabCut(self.small[y0:y1, x0:x1], seeds, None, bg, fg, 3, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model empty: nothing to separate in this window
