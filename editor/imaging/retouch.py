@@ -36,6 +36,7 @@ MAX_OBJECT = 0.85  # an "object" filling more of its crop than this is the crop'
 GRABCUT_WINDOW = 0.2  # share of the photo's longer side, when the network cannot tell
 MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
 INSIST_REACH = 0.02  # share of the longer side: a tap nearer the outline never insists
+DEEP_REMOVE = 0.03  # share of the longer side: a remove-tap this deep in the mask insists at once
 MIN_RIM = 3  # work pixels of a GrabCut window's rim that stay as they were when a tap insists
 SLIVER = 3.0  # work pixels: a tap this near the outline (on its side) asks for a thin strip
 SLIVER_REACH = 10  # how far along the outline a sliver tap's strip may run, in tap depths
@@ -270,8 +271,11 @@ class _Tapper:
         half = max(24, round(GRABCUT_WINDOW * max(height, width) / 2))
         # A second tap of the same kind near an earlier one, on what is still wrong: the
         # visitor insists, so look wider and let only the window's rim keep its say.
-        insists = _reach(target > 0.5, q, mode) >= INSIST_REACH * max(height, width) and any(
-            max(abs(x - q[0]), abs(y - q[1])) <= half for x, y in self.taps[mode]
+        # A remove-tap deep inside the mask, that no close view settled, insists at once.
+        reach = _reach(target > 0.5, q, mode) / max(height, width)
+        insists = (mode == "remove" and reach >= DEEP_REMOVE) or (
+            reach >= INSIST_REACH
+            and any(max(abs(x - q[0]), abs(y - q[1])) <= half for x, y in self.taps[mode])
         )
         half = 2 * half if insists else half
         allowed = None if insists else allowed
