@@ -191,7 +191,8 @@ class _Tapper:
             return _cut(target, piece)  # a separate, smaller piece: all of it goes
         if depth[q[1], q[0]] <= SLIVER:
             return self._sliver(target, q, "remove")
-        for (x0, y0, x1, y1), obj in self._objects(q):
+        views = self._objects(q)
+        for (x0, y0, x1, y1), obj in views:
             inside = piece[y0:y1, x0:x1]
             local = (q[0] - x0, q[1] - y0)
             salient = obj > 0.5
@@ -207,7 +208,7 @@ class _Tapper:
                 ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
-                    return _cut(target, cut & shallow)
+                    return _cut(target, _agreed(cut & shallow, next(views, None), q))
                 continue
             region = _piece(inside & salient, local)
             if _cut_off(region, (x0, y0), hard):
@@ -356,6 +357,21 @@ def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
         return None
     _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     return labels == labels[q[1], q[0]]
+
+
+def _agreed(cut: np.ndarray, closer, q: tuple[int, int]) -> np.ndarray:
+    """What of `cut` (work-size bool, holding the tap q) the `closer` view (box, map), if
+    any, also sees as not the subject: a wider view can drop a limb or a bike's frame with
+    the background beside it, and zoomed in the network sees it again."""
+    if closer is None:
+        return cut
+    (x0, y0, x1, y1), obj = closer
+    seen = np.zeros_like(cut)
+    seen[y0:y1, x0:x1] = obj > 0.5
+    if seen[q[1], q[0]]:
+        return cut  # up close the tap is on the subject: no say on the stretch
+    trimmed = _piece(cut & ~seen, q)
+    return cut if trimmed is None else trimmed
 
 
 def _reach(hard: np.ndarray, q: tuple[int, int], mode: str) -> float:
