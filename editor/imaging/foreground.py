@@ -61,8 +61,8 @@ def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
         top, left = max(0, y0 - margin), max(0, x0 - margin)
         # Whole multiples of `factor`, so the shrunk crops share one grid.
-        bottom = min(height, top + _round_up(y1 + margin - top, factor))
-        right = min(width, left + _round_up(x1 + margin - left, factor))
+        bottom = min(height, top + factor * _ceil_div(y1 + margin - top, factor))
+        right = min(width, left + factor * _ceil_div(x1 + margin - left, factor))
         crop = (slice(top, bottom), slice(left, right))
         inner = (y0 - top, x0 - left, y1 - y0, x1 - x0)
         fg_mean, bg = _narrow(
@@ -91,14 +91,14 @@ def _narrow(
     height, width within the crop) at full size.
     """
     height, width = alpha.shape
-    size = (max(1, -(-width // factor)), max(1, -(-height // factor)))
+    size = (_ceil_div(width, factor), _ceil_div(height, factor))
     if factor > 1:
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     image = rgb.astype(np.float32) * np.float32(1 / 255)
     alpha = np.clip(alpha, 0.0, 1.0)
     top, left = corner[0] // factor, corner[1] // factor
-    shrunk = (-(-full[0] // factor), -(-full[1] // factor))
+    shrunk = (_ceil_div(full[0], factor), _ceil_div(full[1], factor))
     fg_mean, bg = (tiles.crop_resize(m, (top, left, size[1], size[0]), shrunk) for m in means)
     for radius in radii:
         fg = _correct(image, alpha, fg_mean, bg)
@@ -121,8 +121,9 @@ def _finish(rgb: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg: np.ndar
     return out
 
 
-def _round_up(length: int, factor: int) -> int:
-    return -(-length // factor) * factor
+def _ceil_div(length: int, factor: int) -> int:
+    """How many pieces of `factor` cover `length` (a shrunk size, rounded up)."""
+    return -(-length // factor)
 
 
 def _edge_tiles(alpha: np.ndarray) -> list[tuple[int, int]]:
