@@ -29,19 +29,22 @@ _PARTIAL = (0.5 / 255 + 1e-7, 1 - 0.5 / 255 - 1e-7)  # alpha strictly between th
 _PRIOR = 1e-4  # weight of the previous guess, which wins where a window holds no subject
 
 
-def estimate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def estimate(rgb: np.ndarray, alpha: np.ndarray, *, shrunk: np.ndarray | None = None) -> np.ndarray:
     """Foreground colour (uint8 H×W×3) for the photo `rgb` and its alpha (float32 H×W, 0..1).
 
     Where alpha is 1 it returns the photo unchanged. Where alpha is 0 next to the
     edge it returns the nearby subject's colour: invisible in a composite, but
     viewers that scale an RGBA image without premultiplying blend it into the edge.
+    `shrunk` is any copy of the photo at least WORK_SIDE long (refine.work_copy's):
+    the wide pass starts from it instead of reading the whole photo again.
     """
     height, width = rgb.shape[:2]
     side = max(height, width)
     a = alpha.astype(np.float32, copy=False)
     scale = min(1.0, WORK_SIDE / side)
     work = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(rgb, work, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    source = rgb if shrunk is None else shrunk
+    small = cv2.resize(source, work, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     small_alpha = np.clip(cv2.resize(a, work, interpolation=cv2.INTER_AREA), 0.0, 1.0)
     wide = max(1, round(WIDE * side * scale))
     means = _means(small, small, small, small_alpha, wide)

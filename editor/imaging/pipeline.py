@@ -79,9 +79,11 @@ def analyse(
 ) -> Analysis:
     photo = decode.decode(data, max_pixels)
     on_stage("segmenting")
-    soft = segment.saliency(photo.pixels, segment.session(model_path, model_sha256))
-    mask = refine.refine(photo.pixels, soft)
-    fg = foreground.estimate(photo.pixels, mask)
+    # One shrunk copy feeds the network, the outline's fit and the edge colours.
+    small = refine.work_copy(photo.pixels)
+    soft = segment.saliency(small, segment.session(model_path, model_sha256))
+    mask = refine.refine(photo.pixels, soft, shrunk=small)
+    fg = foreground.estimate(photo.pixels, mask, shrunk=small)
     return Analysis(Layers(photo, mask, fg), soft)
 
 

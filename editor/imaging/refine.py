@@ -26,21 +26,40 @@ TILE = 256  # the full-size step works tile by tile
 _SOLID = 0.5 + 0.5 / CONTRAST_OUT  # a·I + b from here up ends as exactly 1 (and mirrored, 0)
 
 
+def work_copy(rgb: np.ndarray) -> np.ndarray:
+    """The photo at most WORK_SIDE pixels long (area-averaged), or the photo itself.
+
+    Shrinking a 12 MP photo reads all of it and costs a tenth of a second of
+    CPU; made once, the copy serves the fit here, the network's input and the
+    edge colours' wide pass, which each shrink it further for next to nothing.
+    """
+    height, width = rgb.shape[:2]
+    scale = WORK_SIDE / max(height, width)
+    if scale >= 1:
+        return rgb
+    work = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, work, interpolation=cv2.INTER_AREA)
+
+
 def refine(
-    rgb: np.ndarray, soft: np.ndarray, radius: float = RADIUS, eps: float = EPS
+    rgb: np.ndarray,
+    soft: np.ndarray,
+    radius: float = RADIUS,
+    eps: float = EPS,
+    *,
+    shrunk: np.ndarray | None = None,
 ) -> np.ndarray:
     """The network's low-resolution map `soft`, brought to the photo's H×W with sharp edges.
 
+    `shrunk` is `work_copy(rgb)`, when the caller has it already.
     Returns float32 in 0..1, like `segment.upscale`, which stays the plain reference.
     """
-    height, width = rgb.shape[:2]
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    work = (max(1, round(width * scale)), max(1, round(height * scale)))
-    guide = _unit(cv2.resize(rgb, work, interpolation=cv2.INTER_AREA) if scale < 1 else rgb)
+    small = work_copy(rgb) if shrunk is None else shrunk
+    guide = _unit(small)
     mask = _contrast(segment.upscale(soft, guide.shape), CONTRAST_IN)
-    window = max(1, round(radius * max(work) / max(soft.shape)))
+    window = max(1, round(radius * max(guide.shape[:2]) / max(soft.shape)))
     a, b = _banded_coefficients(guide, mask, window, eps)
-    if scale >= 1:
+    if small is rgb:
         return _contrast(_apply(rgb, a, b), CONTRAST_OUT)
     return _full_size(rgb, a, b)
 

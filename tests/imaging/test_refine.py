@@ -64,3 +64,12 @@ def test_a_mask_identical_to_the_truth_scores_perfectly():
     scores = metrics.MaskScores()
     scores.add(truth, truth)
     assert scores.max_f == pytest.approx(1)
+
+
+def test_a_work_copy_made_beforehand_gives_the_same_mask(sharp_object):
+    photo, _, soft = sharp_object
+    large = np.ascontiguousarray(np.tile(photo, (2, 2, 1)))  # 1920 px: refined at 1024
+    small = refine.work_copy(large)
+    assert max(small.shape[:2]) == refine.WORK_SIDE
+    assert np.array_equal(refine.refine(large, soft, shrunk=small), refine.refine(large, soft))
+    assert refine.work_copy(photo) is photo  # under 1024 px the photo is its own copy

@@ -52,3 +52,18 @@ def test_the_int8_model_finds_the_same_subject_as_fp32(model):
     assert np.abs(fp32 - int8).max() > 0.01  # really another network
     inside, found = fp32 > 0.5, int8 > 0.5
     assert (inside & found).sum() / (inside | found).sum() > 0.95
+
+
+def test_a_large_photo_gives_the_network_its_shrunk_copy_and_the_same_mask(astronaut, model):
+    """The pipeline feeds the network refine's 1024 px work copy, not the whole photo: one
+    full-size pass fewer, and the same subject."""
+    import cv2
+
+    from editor.imaging import refine
+
+    big = cv2.resize(astronaut, (3000, 3000), interpolation=cv2.INTER_CUBIC)
+    small = refine.work_copy(big)
+    assert small.shape == (1024, 1024, 3)
+    from_whole = segment.saliency(big, model) > 0.5
+    from_copy = segment.saliency(small, model) > 0.5
+    assert (from_copy & from_whole).sum() / (from_copy | from_whole).sum() > 0.995

@@ -90,18 +90,20 @@ def _figures(data: bytes, model_args: dict, timed: _Timer):
 
     photo = decode.decode(data, model_args["max_pixels"])
     rgb = photo.pixels
-    soft = segment.saliency(rgb, session)
-    mask = refine.refine(rgb, soft)
-    fg = foreground.estimate(rgb, mask)
+    small = refine.work_copy(rgb)
+    soft = segment.saliency(small, session)
+    mask = refine.refine(rgb, soft, shrunk=small)
+    fg = foreground.estimate(rgb, mask, shrunk=small)
     layers = pipeline.Layers(photo, mask, fg)
     options = pipeline.Options()
     look = pipeline.compose(layers, "portrait", options)
     cut = pipeline.compose(layers, "cutout", options)
     stages = {
         "decode": lambda: decode.decode(data, model_args["max_pixels"]),
-        "network with its input and output": lambda: segment.saliency(rgb, session),
-        "refine": lambda: refine.refine(rgb, soft),
-        "foreground colours": lambda: foreground.estimate(rgb, mask),
+        "shrunk copy (1024 px)": lambda: refine.work_copy(rgb),
+        "network with its input and output": lambda: segment.saliency(small, session),
+        "refine": lambda: refine.refine(rgb, soft, shrunk=small),
+        "foreground colours": lambda: foreground.estimate(rgb, mask, shrunk=small),
         "portrait blend": lambda: pipeline.compose(layers, "portrait", options),
         "portrait JPEG": lambda: encode.save(look, "jpeg"),
         "cutout RGBA": lambda: pipeline.compose(layers, "cutout", options),
