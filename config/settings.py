@@ -203,7 +203,7 @@ RENDER_RATE_WINDOW = envint("RENDER_RATE_WINDOW", 600, minimum=1)
 # Segmentation weights: the manifest names each file and its checksum.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", BASE_DIR / "models"))
 MODEL_MANIFEST = json.loads((BASE_DIR / "models" / "manifest.json").read_text())
-SEGMENTATION_MODEL = os.environ.get("SEGMENTATION_MODEL", "u2net")
+SEGMENTATION_MODEL = os.environ.get("SEGMENTATION_MODEL", "u2net-int8")
 if SEGMENTATION_MODEL not in MODEL_MANIFEST:
     raise ImproperlyConfigured(
         f"SEGMENTATION_MODEL must be one of {', '.join(MODEL_MANIFEST)}, not {SEGMENTATION_MODEL!r}"
