@@ -211,8 +211,9 @@ if SEGMENTATION_MODEL not in MODEL_MANIFEST:
 
 # Worker processes per machine, and the threads each gives one photo (the
 # network and the tile work). By default one single-threaded process per core:
-# `make loadtest` on 2 cores found it 13-19 % more jobs per minute than one
-# process on both (README, "Quality, speed and load — measured").
+# `make loadtest` on 2 cores found it 36 % more jobs per minute than one
+# process on both with int8, 13-19 % with fp32 (README, "Quality, speed and
+# load — measured").
 CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", os.cpu_count() or 1, minimum=1)
 WORKER_THREADS = envint(
     "WORKER_THREADS", max(1, (os.cpu_count() or 1) // CELERY_WORKER_CONCURRENCY), minimum=1
