@@ -314,6 +314,10 @@ class _Tapper:
         chosen = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
         if mode == "keep":
             region = _piece(chosen, local)
+            if not insists:
+                # What is new stays near the tap: GrabCut also takes, all across its
+                # window, any strip along the outline that looks like the subject.
+                region = _piece(region & ~(far & ~hard).astype(bool), local)
             part[region] = 1.0
         else:
             gone = ~chosen & hard.astype(bool)

@@ -125,3 +125,30 @@ def test_points_outside_the_photo_are_refused():
     with pytest.raises(edits.EditError, match="outside the photo"):
         edits.Batch.from_dict({"keep": [[100, 10]]}).check(100, 50)
     assert edits.Batch.from_dict({"keep": [[99.5, 49]]}).check(100, 50)
+
+
+def test_a_keep_tap_left_to_grabcut_fills_the_gap_and_nothing_far_from_the_tap():
+    """Without a close view, GrabCut settles a keep-tap; where the ground beside the
+    subject looks like the subject, it must not take a strip of it all along the outline
+    across its window (a dog's legs once came back with two slabs of earth beside them)."""
+    size = 640
+    rng = np.random.default_rng(5)
+    subject = np.zeros((size, size), np.uint8)
+    cv2.ellipse(subject, (320, 300), (150, 200), 0, 0, 360, 1, -1)
+    rim = cv2.dilate(subject, np.ones((21, 21), np.uint8)) & ~subject.astype(bool)
+    photo = np.empty((size, size, 3), np.float32)
+    photo[:] = (90, 70, 50)  # dark ground
+    photo[rim.astype(bool)] = (196, 186, 166)  # sunlit ground right beside it, subject-like
+    photo[subject.astype(bool)] = (200, 190, 170)
+    photo = np.clip(photo + rng.normal(0, 6, photo.shape), 0, 255).astype(np.uint8)
+    mask = subject.astype(np.float32)
+    tap = (320, 470)  # a missed notch at the bottom of the subject
+    cv2.circle(mask, tap, 14, 0.0, -1)
+    fixed = retouch.apply(photo, mask, fixes(keep=(tap,)), session=None)
+    notch = np.zeros_like(subject)
+    cv2.circle(notch, tap, 10, 1, -1)
+    assert fixed[notch.astype(bool)].mean() > 0.9  # the gap is filled
+    added = (fixed > 0.5) & (mask <= 0.5)
+    ys, xs = np.nonzero(added)
+    far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * retouch.GRABCUT_WINDOW * size / 2 + 2
+    assert not far.any(), f"{int(far.sum())} pixels added far from the tap"
