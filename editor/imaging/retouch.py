@@ -317,7 +317,7 @@ class _Tapper:
             if not insists:
                 # What is new stays near the tap: GrabCut also takes, all across its
                 # window, any strip along the outline that looks like the subject.
-                region = _piece(region & ~(far & ~hard).astype(bool), local)
+                region = _piece(region & (hard.astype(bool) | ~far.astype(bool)), local)
             part[region] = 1.0
         else:
             gone = ~chosen & hard.astype(bool)
