@@ -55,7 +55,7 @@ def make(name: str) -> None:
         return
     fetch(entry["made_from"])
     print(f"{entry['file']}: making it from {entry['made_from']} (a few minutes)")
-    subprocess.run([sys.executable, str(HERE.parent / entry["recipe"])], check=True)
+    subprocess.run([sys.executable, str(recipe)], check=True)
 
 
 def fetch(name: str) -> None:

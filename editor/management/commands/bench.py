@@ -88,13 +88,10 @@ def _figures(data: bytes, model_args: dict, timed: _Timer):
     fp32 = ort.InferenceSession(engine.model_args(FP32)["model_path"], providers=_CPU)
     fp32_network = _network(fp32)
 
-    photo = decode.decode(data, model_args["max_pixels"])
-    rgb = photo.pixels
+    analysis = pipeline.analyse(data, **model_args)  # each stage's input, made the job's way
+    layers, soft = analysis.layers, analysis.soft
+    rgb, mask = layers.photo.pixels, layers.mask
     small = refine.work_copy(rgb)
-    soft = segment.saliency(small, session)
-    mask = refine.refine(rgb, soft, shrunk=small)
-    fg = foreground.estimate(rgb, mask, shrunk=small)
-    layers = pipeline.Layers(photo, mask, fg)
     options = pipeline.Options()
     look = pipeline.compose(layers, "portrait", options)
     cut = pipeline.compose(layers, "cutout", options)
