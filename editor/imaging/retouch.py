@@ -5,8 +5,10 @@ wrongly kept thing out. U-2-Net is run again on a square crop around the tap:
 zoomed in, the tapped object is usually the salient one, and the piece of that
 crop's mask under the tap is the object. When the crops cut that object, a
 square holding both the tap and the kept subject is tried too. A remove-tap
-on a separate piece of the mask takes the piece out without the network.
-Where the network cannot tell, GrabCut decides in a window around the tap.
+on a separate piece of the mask takes the piece out without the network; one
+that both close views see as background takes the holes beside it too (a
+bike's wheel). Where the network cannot tell, GrabCut decides in a window
+around the tap, started from what the photo's edges join to a deep remove-tap.
 
 Strokes are paint: inside a stroke the visitor's choice is the answer; only a
 thin ring at its edge is snapped to the photo's own edges with the guided filter.
@@ -41,6 +43,7 @@ MIN_RIM = 3  # work pixels of a GrabCut window's rim that stay as they were when
 SLIVER = 3.0  # work pixels: a tap this near the outline (on its side) asks for a thin strip
 SLIVER_REACH = 10  # how far along the outline a sliver tap's strip may run, in tap depths
 GRABCUT_SEED = 8  # GrabCut starts from random k-means: the same seed, the same answer
+HOLES_REACH = 0.25  # share of the closer view's side: how far from a remove-tap its holes go
 SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
 SLIVER_SNAP = 1.0  # the same for a sliver tap's strip: a narrow window for a narrow strip
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
@@ -208,7 +211,9 @@ class _Tapper:
                 ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
-                    return _cut(target, _agreed(cut & shallow, next(views, None), q))
+                    closer = next(views, None)
+                    cut = _agreed(cut & shallow, closer, q)
+                    return _cut(target, cut | self._holes(hard, ((x0, y0, x1, y1), obj), closer, q))
                 continue
             region = _piece(inside & salient, local)
             if _cut_off(region, (x0, y0), hard):
@@ -222,6 +227,32 @@ class _Tapper:
                 cut[y0:y1, x0:x1] = region
                 return _cut(target, cut if central else cut & shallow)  # a thing of its own
         return self._grabcut(target, q, "remove", allowed=shallow & near.astype(bool))
+
+    def _holes(self, hard: np.ndarray, wider, closer, q: tuple[int, int]) -> np.ndarray:
+        """Kept pieces near a remove-tap that both close views see as background, when
+        both see the tap so: the other holes of a bike's wheel, or between a dancer's
+        limbs, go with the one tapped. A hole goes whole or not at all: not one that
+        runs out of the closer view, nor one that holds an earlier keep-tap."""
+        holes = np.zeros_like(hard)
+        if closer is None:
+            return holes
+        (x0, y0, x1, y1), obj = closer
+        if obj[q[1] - y0, q[0] - x0] > 0.5:
+            return holes
+        holes[y0:y1, x0:x1] = hard[y0:y1, x0:x1] & (obj <= 0.5)
+        (wx0, wy0, wx1, wy1), wide = wider
+        holes[wy0:wy1, wx0:wx1] &= wide <= 0.5
+        near = np.zeros(hard.shape, np.uint8)
+        cv2.circle(near, q, round(HOLES_REACH * (x1 - x0)), 1, -1)
+        _, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=8)
+        reached = set(np.unique(labels[near.astype(bool)]))
+        kept = {labels[y, x] for x, y in self.taps["keep"]}
+        out = np.zeros_like(hard)
+        for label in reached - kept - {0}:
+            hole = labels == label
+            if not _cut_off(hole[y0:y1, x0:x1], (x0, y0), hard):
+                out |= hole
+        return out
 
     def _sliver(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
         """A tap a few pixels from the outline: the visitor means a thin strip along it.
@@ -298,6 +329,15 @@ class _Tapper:
         outer = ~cv2.dilate(hard, margin).astype(bool)
         seeds[inner & (far.astype(bool) if mode == "remove" else True)] = cv2.GC_FGD
         seeds[outer & (far.astype(bool) if mode == "keep" else True)] = cv2.GC_BGD
+        rounds = 3
+        if insists and mode == "remove":
+            # The mask joins the tapped thing to the subject (a second camel behind the
+            # first), and colour models learnt from the whole mask keep both. Start them
+            # apart: what the photo's edges join to the tap is the first guess at the thing.
+            # One round: more drift back to the joined mask, by k-means' random start.
+            joined = self._flooded(target, seeds, (x0, y0), q, max(2, half // 12))
+            seeds[(seeds == cv2.GC_PR_FGD) & joined] = cv2.GC_PR_BGD
+            rounds = 1
         for other, points in self.taps.items():
             for x, y in points:
                 seed = cv2.GC_FGD if other == "keep" else cv2.GC_BGD
@@ -308,7 +348,8 @@ class _Tapper:
         # A fixed seed: the same edits give the same mask on every render and every worker.
         cv2.setRNGSeed(GRABCUT_SEED)
         try:
-            cv2.grabCut(self.small[y0:y1, x0:x1], seeds, None, bg, fg, 3, cv2.GC_INIT_WITH_MASK)
+            window = self.small[y0:y1, x0:x1]
+            cv2.grabCut(window, seeds, None, bg, fg, rounds, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model empty: nothing to separate in this window
             return _fill_disc(target, q, 1.0 if mode == "keep" else 0.0)
         chosen = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
@@ -328,6 +369,25 @@ class _Tapper:
                 return _fill_disc(target, q, 0.0)
             part[region] = 0.0
         return target
+
+    def _flooded(self, target, seeds, corner, q, radius: int) -> np.ndarray:
+        """The part of GrabCut's window (at `corner`, `seeds` its labels) that the photo's
+        edges join to the tap q: flooded from the tap against the certain labels and the
+        core of the kept subject (its point deepest inside the mask)."""
+        x0, y0 = corner
+        height, width = seeds.shape
+        markers = np.zeros(seeds.shape, np.int32)
+        markers[seeds == cv2.GC_BGD] = 3
+        markers[seeds == cv2.GC_FGD] = 2
+        whole = np.pad((target > 0.5).astype(np.uint8), 1)
+        depth = cv2.distanceTransform(whole, cv2.DIST_L2, 5)[1:-1, 1:-1]
+        cy, cx = np.unravel_index(int(np.argmax(depth)), depth.shape)
+        if 0 <= cx - x0 < width and 0 <= cy - y0 < height:
+            cv2.circle(markers, (int(cx) - x0, int(cy) - y0), radius, 2, -1)
+        cv2.circle(markers, (q[0] - x0, q[1] - y0), radius, 1, -1)
+        window = np.ascontiguousarray(self.small[y0 : y0 + height, x0 : x0 + width])
+        cv2.watershed(window, markers)
+        return markers == 1
 
     def _objects(self, q: tuple[int, int]):
         """(box in work pixels, the crop's refined network mask) for each crop size."""

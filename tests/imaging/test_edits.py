@@ -152,3 +152,68 @@ def test_a_keep_tap_left_to_grabcut_fills_the_gap_and_nothing_far_from_the_tap()
     ys, xs = np.nonzero(added)
     far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * retouch.GRABCUT_WINDOW * size / 2 + 2
     assert not far.any(), f"{int(far.sum())} pixels added far from the tap"
+
+
+def test_a_deep_remove_tap_takes_the_thing_joined_to_the_subject_not_a_dot():
+    """A second animal behind the first, of a paler colour, kept with it as one piece:
+    GrabCut's colour models, learnt from the whole piece, used to keep both and the
+    tap took out a dot. Started from what the photo's edges join to the tap, they part."""
+    size = 800
+    rng = np.random.default_rng(3)
+    photo = np.empty((size, size, 3), np.float32)
+    photo[:] = (70, 110, 60)  # hedge
+    photo[560:] = (200, 180, 150)  # sand
+    subject = np.zeros((size, size), np.uint8)
+    cv2.ellipse(subject, (560, 420), (220, 320), 0, 0, 360, 1, -1)
+    behind = np.zeros((size, size), np.uint8)
+    cv2.ellipse(behind, (300, 360), (80, 120), 0, 0, 360, 1, -1)
+    subject, behind = subject.astype(bool), behind.astype(bool) & ~subject.astype(bool)
+    photo[behind] = (205, 200, 190)
+    photo[subject] = (190, 150, 110)
+    photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    mask = (subject | behind).astype(np.float32)
+    out = retouch.apply(photo, mask, fixes(remove=(heart(behind),)), session=None)
+    assert (out[behind] <= 0.5).mean() > 0.95  # the second animal is gone
+    assert (out[subject] > 0.5).mean() > 0.99  # the first stays
+
+
+@pytest.fixture(scope="module")
+def wheel():
+    """A spoked wheel on plain ground under a blob of a mask, as U-2-Net gives a bike's
+    wheel: the photo, the mask, the wheel, and its four holes (clockwise from top left)."""
+    size, centre, radius = 800, (400, 420), 62
+    drawn = np.zeros((size, size), np.uint8)
+    cv2.circle(drawn, centre, radius, 1, 13)
+    cv2.line(drawn, (centre[0] - radius, centre[1]), (centre[0] + radius, centre[1]), 1, 13)
+    cv2.line(drawn, (centre[0], centre[1] - radius), (centre[0], centre[1] + radius), 1, 13)
+    rng = np.random.default_rng(4)
+    photo = np.empty((size, size, 3), np.float32)
+    photo[:] = (150, 170, 140)
+    photo[drawn.astype(bool)] = (40, 30, 35)
+    photo = np.clip(photo + rng.normal(0, 6, photo.shape), 0, 255).astype(np.uint8)
+    mask = np.zeros((size, size), np.float32)
+    cv2.circle(mask, centre, radius + 4, 1.0, -1)
+    rim = cv2.dilate(drawn, np.ones((5, 5), np.uint8)).astype(bool)
+    _, labels = cv2.connectedComponents(((mask > 0.5) & ~rim).astype(np.uint8))
+    cx, cy = centre
+    holes = [
+        labels == labels[y, x]
+        for x, y in ((cx - 30, cy - 30), (cx + 30, cy - 30), (cx + 30, cy + 30), (cx - 30, cy + 30))
+    ]
+    return photo, mask, drawn.astype(bool) & (mask > 0.5), holes
+
+
+def test_a_remove_tap_in_a_wheel_takes_the_holes_beside_it_too(wheel, model):
+    photo, mask, spokes, (_, top_right, bottom_right, bottom_left) = wheel
+    out = retouch.apply(photo, mask, fixes(remove=(heart(bottom_right),)), session=model)
+    for hole in (bottom_right, top_right, bottom_left):
+        assert (out[hole] <= 0.5).mean() > 0.95
+    assert (out[spokes] > 0.5).mean() > 0.95  # the wheel itself stays
+
+
+def test_a_hole_an_earlier_keep_tap_is_on_stays(wheel, model):
+    photo, mask, _, (_, top_right, bottom_right, bottom_left) = wheel
+    taps = fixes(keep=(heart(top_right),)).then(edits.Batch(remove=(heart(bottom_right),)))
+    out = retouch.apply(photo, mask, taps, session=model)
+    assert (out[top_right] > 0.5).mean() > 0.95
+    assert (out[bottom_left] <= 0.5).mean() > 0.95
