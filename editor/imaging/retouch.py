@@ -329,13 +329,14 @@ class _Tapper:
         outer = ~cv2.dilate(hard, margin).astype(bool)
         seeds[inner & (far.astype(bool) if mode == "remove" else True)] = cv2.GC_FGD
         seeds[outer & (far.astype(bool) if mode == "keep" else True)] = cv2.GC_BGD
+        window = self.small[y0:y1, x0:x1]
         rounds = 3
         if insists and mode == "remove":
             # The mask joins the tapped thing to the subject (a second camel behind the
             # first), and colour models learnt from the whole mask keep both. Start them
             # apart: what the photo's edges join to the tap is the first guess at the thing.
             # One round: more drift back to the joined mask, by k-means' random start.
-            joined = self._flooded(target, seeds, (x0, y0), q, max(2, half // 12))
+            joined = _flooded(window, target, seeds, (x0, y0), q, max(2, half // 12))
             seeds[(seeds == cv2.GC_PR_FGD) & joined] = cv2.GC_PR_BGD
             rounds = 1
         for other, points in self.taps.items():
@@ -348,7 +349,6 @@ class _Tapper:
         # A fixed seed: the same edits give the same mask on every render and every worker.
         cv2.setRNGSeed(GRABCUT_SEED)
         try:
-            window = self.small[y0:y1, x0:x1]
             cv2.grabCut(window, seeds, None, bg, fg, rounds, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model empty: nothing to separate in this window
             return _fill_disc(target, q, 1.0 if mode == "keep" else 0.0)
@@ -369,25 +369,6 @@ class _Tapper:
                 return _fill_disc(target, q, 0.0)
             part[region] = 0.0
         return target
-
-    def _flooded(self, target, seeds, corner, q, radius: int) -> np.ndarray:
-        """The part of GrabCut's window (at `corner`, `seeds` its labels) that the photo's
-        edges join to the tap q: flooded from the tap against the certain labels and the
-        core of the kept subject (its point deepest inside the mask)."""
-        x0, y0 = corner
-        height, width = seeds.shape
-        markers = np.zeros(seeds.shape, np.int32)
-        markers[seeds == cv2.GC_BGD] = 3
-        markers[seeds == cv2.GC_FGD] = 2
-        whole = np.pad((target > 0.5).astype(np.uint8), 1)
-        depth = cv2.distanceTransform(whole, cv2.DIST_L2, 5)[1:-1, 1:-1]
-        cy, cx = np.unravel_index(int(np.argmax(depth)), depth.shape)
-        if 0 <= cx - x0 < width and 0 <= cy - y0 < height:
-            cv2.circle(markers, (int(cx) - x0, int(cy) - y0), radius, 2, -1)
-        cv2.circle(markers, (q[0] - x0, q[1] - y0), radius, 1, -1)
-        window = np.ascontiguousarray(self.small[y0 : y0 + height, x0 : x0 + width])
-        cv2.watershed(window, markers)
-        return markers == 1
 
     def _objects(self, q: tuple[int, int]):
         """(box in work pixels, the crop's refined network mask) for each crop size."""
@@ -421,6 +402,25 @@ def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
         return None
     _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     return labels == labels[q[1], q[0]]
+
+
+def _flooded(window, target, seeds, corner, q, radius: int) -> np.ndarray:
+    """The part of GrabCut's `window` (at `corner` of the work image, `seeds` its labels)
+    that the photo's edges join to the tap q: flooded from the tap against the certain
+    labels and the core of the kept subject `target` (its point deepest inside the mask)."""
+    x0, y0 = corner
+    height, width = seeds.shape
+    markers = np.zeros(seeds.shape, np.int32)
+    markers[seeds == cv2.GC_BGD] = 3
+    markers[seeds == cv2.GC_FGD] = 2
+    whole = np.pad((target > 0.5).astype(np.uint8), 1)
+    depth = cv2.distanceTransform(whole, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    cy, cx = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    if 0 <= cx - x0 < width and 0 <= cy - y0 < height:
+        cv2.circle(markers, (int(cx) - x0, int(cy) - y0), radius, 2, -1)
+    cv2.circle(markers, (q[0] - x0, q[1] - y0), radius, 1, -1)
+    cv2.watershed(np.ascontiguousarray(window), markers)
+    return markers == 1
 
 
 def _agreed(cut: np.ndarray, closer, q: tuple[int, int]) -> np.ndarray:
