@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from editor.imaging import edits, retouch
+from editor.imaging import edits, taps
 
 CLICKS = 5
 SHOWN = (0, 1, 2, 3, 5)
@@ -84,7 +84,7 @@ def simulate(
         tap = edits.Batch(keep=(point,)) if mode == "keep" else edits.Batch(remove=(point,))
         done = done.then(tap)
         start = time.perf_counter()
-        current = retouch.apply(rgb, mask, done, session=session, cache=cache)
+        current = taps.apply(rgb, mask, done, session=session, cache=cache)
         run.seconds.append(time.perf_counter() - start)
         run.ious.append(iou(current, truth))
     return run

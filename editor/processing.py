@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from . import engine, jobfiles, records, services
-from .imaging import advice, edits, encode, foreground, pipeline, retouch
+from .imaging import advice, edits, encode, foreground, painting, pipeline, taps
 from .imaging.errors import ImageError
 from .records import Job
 
@@ -76,7 +76,7 @@ def _render(
         return asdict(current)  # asked twice while queued: already on show
     shown = layers.shrunk(pipeline.PREVIEW_SIDE)
     if fixes:
-        plan = retouch.plan(
+        plan = taps.plan(
             layers.photo.pixels,
             layers.mask,
             edits.Edits.from_dict(fixes),
@@ -116,7 +116,7 @@ def _render(
     return asdict(render)
 
 
-def _painted(layers: pipeline.Layers, plan: retouch.Plan) -> pipeline.Layers:
+def _painted(layers: pipeline.Layers, plan: painting.Plan) -> pipeline.Layers:
     """These layers with the planned fixes painted on the mask, and the edge colours redone."""
     mask = plan.paint(layers.photo.pixels, layers.mask)
     return pipeline.Layers(layers.photo, mask, foreground.estimate(layers.photo.pixels, mask))

@@ -1,7 +1,7 @@
 """The visitor's fixes to a mask, as values: keep-taps, remove-taps and brush strokes.
 
 Pure data with its checks and limits (no OpenCV, no ONNX Runtime), so the web
-can read and validate edits; `retouch.py` applies them to a mask. Each request
+can read and validate edits; `taps.py` and `painting.py` apply them to a mask. Each request
 adds one `Batch`; a job's `Edits` are all its batches, oldest first.
 """
 

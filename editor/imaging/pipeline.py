@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from . import decode, edits, effects, encode, foreground, refine, retouch, segment
+from . import decode, edits, effects, encode, foreground, refine, segment, taps
 from .errors import ImageError
 from .options import FORMATS, STRENGTHS, STYLES, TOOLS, Options  # noqa: F401 (re-exported)
 
@@ -171,7 +171,7 @@ def render(
 def edited(layers: Layers, fixes: edits.Edits, **apply_args) -> Layers:
     """The layers with the visitor's fixes applied to the mask (and the edge colours redone)."""
     pixels = layers.photo.pixels
-    mask = retouch.apply(pixels, layers.mask, fixes, **apply_args)
+    mask = taps.apply(pixels, layers.mask, fixes, **apply_args)
     return Layers(layers.photo, mask, foreground.estimate(pixels, mask))
 
 

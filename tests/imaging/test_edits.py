@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from editor.imaging import edits, refine, retouch, segment
+from editor.imaging import edits, refine, segment, taps
 from tests.paths import DATA, U2NET, U2NET_SHA256
 
 
@@ -43,7 +43,7 @@ def fixes(**batch) -> edits.Edits:
 def test_a_remove_tap_takes_a_whole_person_out_not_a_disc(two, model):
     rgb, mask = two
     left, right = pieces(mask)
-    out = retouch.apply(rgb, mask, fixes(remove=(heart(right),)), session=model)
+    out = taps.apply(rgb, mask, fixes(remove=(heart(right),)), session=model)
     assert (out[right] > 0.5).mean() < 0.02  # all of him is gone
     assert (out[left] > 0.5).mean() > 0.98  # she stays
 
@@ -52,7 +52,7 @@ def test_a_keep_tap_brings_a_whole_missed_person_back(two, model):
     rgb, mask = two
     left, right = pieces(mask)
     missed = np.where(cv2.dilate(right.astype(np.uint8), np.ones((9, 9))) > 0, 0, mask)
-    out = retouch.apply(rgb, missed.astype(np.float32), fixes(keep=(heart(right),)), session=model)
+    out = taps.apply(rgb, missed.astype(np.float32), fixes(keep=(heart(right),)), session=model)
     back = out > 0.5
     assert (back & right).sum() / (back & right | right).sum() > 0.85
     assert (back[left]).mean() > 0.98
@@ -62,7 +62,7 @@ def test_strokes_are_obeyed_inside_and_leave_the_rest_alone(two):
     rgb, mask = two
     keep = edits.Stroke("keep", 20.0, ((60.0, 60.0), (160.0, 60.0)))
     remove = edits.Stroke("remove", 10.0, ((250.0, 300.0),))
-    out = retouch.apply(rgb, mask, fixes(strokes=(keep, remove)))
+    out = taps.apply(rgb, mask, fixes(strokes=(keep, remove)))
     assert (out[52:69, 60:161] == 1).all() and (out[296:305, 246:255] == 0).all()
     far = np.ones(mask.shape, bool)
     far[20:110, 20:210] = far[270:330, 220:280] = False
@@ -73,7 +73,7 @@ def test_a_preview_and_the_full_size_agree(two, model):
     rgb, mask = two
     _, right = pieces(mask)
     stroke = edits.Stroke("keep", 12.0, ((100.0, 100.0), (300.0, 120.0)))
-    plan = retouch.plan(rgb, mask, fixes(remove=(heart(right),), strokes=(stroke,)), session=model)
+    plan = taps.plan(rgb, mask, fixes(remove=(heart(right),), strokes=(stroke,)), session=model)
     full = plan.paint(rgb, mask)
     size = (480, 240)
     small = plan.paint(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.resize(mask, size))
@@ -85,10 +85,10 @@ def test_taps_reuse_the_networks_crops_when_given_the_same_cache(two, model, mon
     rgb, mask = two
     _, right = pieces(mask)
     cache: dict = {}
-    first = retouch.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    first = taps.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
     assert cache
     monkeypatch.setattr(segment, "saliency", lambda *a: pytest.fail("ran the network again"))
-    again = retouch.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    again = taps.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
     assert (first == again).all()
 
 
@@ -144,13 +144,13 @@ def test_a_keep_tap_left_to_grabcut_fills_the_gap_and_nothing_far_from_the_tap()
     mask = subject.astype(np.float32)
     tap = (320, 470)  # a missed notch at the bottom of the subject
     cv2.circle(mask, tap, 14, 0.0, -1)
-    fixed = retouch.apply(photo, mask, fixes(keep=(tap,)), session=None)
+    fixed = taps.apply(photo, mask, fixes(keep=(tap,)), session=None)
     notch = np.zeros_like(subject)
     cv2.circle(notch, tap, 10, 1, -1)
     assert fixed[notch.astype(bool)].mean() > 0.9  # the gap is filled
     added = (fixed > 0.5) & (mask <= 0.5)
     ys, xs = np.nonzero(added)
-    far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * retouch.GRABCUT_WINDOW * size / 2 + 2
+    far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * taps.GRABCUT_WINDOW * size / 2 + 2
     assert not far.any(), f"{int(far.sum())} pixels added far from the tap"
 
 
@@ -172,7 +172,7 @@ def test_a_deep_remove_tap_takes_the_thing_joined_to_the_subject_not_a_dot():
     photo[subject] = (190, 150, 110)
     photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
     mask = (subject | behind).astype(np.float32)
-    out = retouch.apply(photo, mask, fixes(remove=(heart(behind),)), session=None)
+    out = taps.apply(photo, mask, fixes(remove=(heart(behind),)), session=None)
     assert (out[behind] <= 0.5).mean() > 0.95  # the second animal is gone
     assert (out[subject] > 0.5).mean() > 0.99  # the first stays
 
@@ -205,7 +205,7 @@ def wheel():
 
 def test_a_remove_tap_in_a_wheel_takes_the_holes_beside_it_too(wheel, model):
     photo, mask, spokes, (_, top_right, bottom_right, bottom_left) = wheel
-    out = retouch.apply(photo, mask, fixes(remove=(heart(bottom_right),)), session=model)
+    out = taps.apply(photo, mask, fixes(remove=(heart(bottom_right),)), session=model)
     for hole in (bottom_right, top_right, bottom_left):
         assert (out[hole] <= 0.5).mean() > 0.95
     assert (out[spokes] > 0.5).mean() > 0.95  # the wheel itself stays
@@ -214,6 +214,6 @@ def test_a_remove_tap_in_a_wheel_takes_the_holes_beside_it_too(wheel, model):
 def test_a_hole_an_earlier_keep_tap_is_on_stays(wheel, model):
     photo, mask, _, (_, top_right, bottom_right, bottom_left) = wheel
     taps = fixes(keep=(heart(top_right),)).then(edits.Batch(remove=(heart(bottom_right),)))
-    out = retouch.apply(photo, mask, taps, session=model)
+    out = taps.apply(photo, mask, taps, session=model)
     assert (out[top_right] > 0.5).mean() > 0.95
     assert (out[bottom_left] <= 0.5).mean() > 0.95

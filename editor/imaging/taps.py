@@ -1,4 +1,4 @@
-"""Applying the visitor's fixes (edits.py) to a mask: smart taps and brush strokes.
+"""Deciding what a tap means: the whole object under it, kept or taken out.
 
 A keep-tap brings in the whole object under it and a remove-tap takes a whole
 wrongly kept thing out. U-2-Net is run again on a square crop around the tap:
@@ -10,25 +10,20 @@ that both close views see as background takes the holes beside it too (a
 bike's wheel). Where the network cannot tell, GrabCut decides in a window
 around the tap, started from what the photo's edges join to a deep remove-tap.
 
-Strokes are paint: inside a stroke the visitor's choice is the answer; only a
-thin ring at its edge is snapped to the photo's own edges with the guided filter.
-
 Decisions are made on a copy at most WORK_SIDE pixels long (`plan`), then
-painted at any size (`Plan.paint`), so a preview and the full-size file agree
-and the network never runs twice for one tap.
+painted at any size by painting.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from . import refine, segment
-from .edits import Edits, Stroke
+from .edits import Edits
+from .painting import Plan, disc
 
 WORK_SIDE = 1024
 # Crop sides as shares of the photo's longer side, tried widest first: a wide crop
@@ -44,29 +39,8 @@ SLIVER = 3.0  # work pixels: a tap this near the outline (on its side) asks for 
 SLIVER_REACH = 10  # how far along the outline a sliver tap's strip may run, in tap depths
 GRABCUT_SEED = 8  # GrabCut starts from random k-means: the same seed, the same answer
 HOLES_REACH = 0.25  # share of the closer view's side: how far from a remove-tap its holes go
-SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
 SLIVER_SNAP = 1.0  # the same for a sliver tap's strip: a narrow window for a narrow strip
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
-
-
-@dataclass
-class Plan:
-    """What the taps decided, at work size; painted onto a mask of any size."""
-
-    size: tuple[int, int]  # the photo's width, height
-    target: np.ndarray  # work-size float32 mask after the taps
-    changed: np.ndarray  # work-size bool: where the taps changed it
-    strokes: list[Stroke] = field(default_factory=list)
-
-    def paint(self, pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """`mask` (H×W float32 of the photo `pixels`, any scale of it) with the edits applied."""
-        out = mask.astype(np.float32, copy=True)
-        if self.changed.any():
-            _paint_taps(out, pixels, self.target, self.changed)
-        scale = mask.shape[1] / self.size[0]
-        for stroke in self.strokes:
-            _paint_stroke(out, pixels, stroke, scale)
-        return out
 
 
 def apply(
@@ -318,7 +292,7 @@ class _Tapper:
         seeds = np.where(hard, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         # Certain: what is well inside or well outside the mask, except, on the side the
         # tap argues with, near the tap (a keep-tap may pull in what is near it).
-        margin = _disc(max(3, half // 6))
+        margin = disc(max(3, half // 6))
         local = (q[0] - x0, q[1] - y0)
         far = np.ones_like(hard)
         if insists:
@@ -448,7 +422,7 @@ def _reach(hard: np.ndarray, q: tuple[int, int], mode: str) -> float:
 def _add(target: np.ndarray, box, obj: np.ndarray, region: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = box
     part = target[y0:y1, x0:x1]
-    grown = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
+    grown = cv2.dilate(region.astype(np.uint8), disc(2)).astype(bool)
     part[grown] = np.maximum(part[grown], obj[grown])
     return target
 
@@ -476,69 +450,3 @@ def _fill_disc(target: np.ndarray, q: tuple[int, int], value: float) -> np.ndarr
     """Without the network a tap can only be a dot of paint, a hundredth of the photo wide."""
     cv2.circle(target, q, max(3, round(0.01 * max(target.shape))), float(value), -1)
     return target
-
-
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def _bbox(region: np.ndarray, margin: int) -> tuple[slice, slice] | None:
-    ys, xs = np.nonzero(region)
-    if len(ys) == 0:
-        return None
-    h, w = region.shape
-    return (
-        slice(max(0, ys.min() - margin), min(h, ys.max() + 1 + margin)),
-        slice(max(0, xs.min() - margin), min(w, xs.max() + 1 + margin)),
-    )
-
-
-def _paint_taps(out: np.ndarray, pixels: np.ndarray, target: np.ndarray, changed) -> None:
-    """Carry the work-size decision into `out`, its outline snapped at `out`'s own size."""
-    band = cv2.dilate(changed.astype(np.uint8), _disc(3))
-    found = _bbox(band, 8)
-    if found is None:
-        return
-    ys, xs = found
-    height, width = out.shape
-    fy, fx = height / target.shape[0], width / target.shape[1]
-    full_y = slice(int(ys.start * fy), min(height, math.ceil(ys.stop * fy)))
-    full_x = slice(int(xs.start * fx), min(width, math.ceil(xs.stop * fx)))
-    size = (full_x.stop - full_x.start, full_y.stop - full_y.start)
-    snapped = refine.refine(pixels[full_y, full_x], target[ys, xs], radius=SNAP_RADIUS)
-    weight = cv2.GaussianBlur(band[ys, xs].astype(np.float32), (0, 0), 1.5)
-    weight = cv2.resize(weight, size, interpolation=cv2.INTER_LINEAR)
-    region = out[full_y, full_x]
-    region += weight * (snapped - region)
-
-
-def _paint_stroke(out: np.ndarray, pixels: np.ndarray, stroke: Stroke, scale: float) -> None:
-    """Obey the stroke inside; snap a ring at its edge to the photo."""
-    radius = max(0.5, stroke.radius * scale)
-    points = [(round(x * scale), round(y * scale)) for x, y in stroke.points]
-    ring = max(1, round(0.25 * radius))
-    height, width = out.shape
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    reach = math.ceil(radius) + 2 * ring + 2
-    x0, x1 = max(0, min(xs) - reach), min(width, max(xs) + reach + 1)
-    y0, y1 = max(0, min(ys) - reach), min(height, max(ys) + reach + 1)
-    if x0 >= x1 or y0 >= y1:
-        return
-    area = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    local = [(x - x0, y - y0) for x, y in points]
-    thickness = max(1, round(2 * radius))
-    for a, b in zip(local, local[1:], strict=False):
-        cv2.line(area, a, b, 1, thickness)
-    for p in local:
-        cv2.circle(area, p, round(radius), 1, -1)
-    value = 1.0 if stroke.mode == "keep" else 0.0
-    core = cv2.erode(area, _disc(ring)).astype(bool)
-    edge = cv2.dilate(area, _disc(ring)).astype(bool) & ~core
-    region = out[y0:y1, x0:x1]
-    painted = region.copy()
-    painted[area.astype(bool)] = value
-    snapped = refine.refine(pixels[y0:y1, x0:x1], painted, radius=SNAP_RADIUS)
-    pick = np.maximum if value else np.minimum
-    region[edge] = pick(region[edge], snapped[edge])
-    region[core] = value
