@@ -74,11 +74,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "editor.middleware.api_errors",
-    "editor.middleware.content_security_policy",
-    "editor.middleware.service_unavailable",
-    "editor.middleware.api_same_origin",
-    "editor.uploads.guard",
+    "editor.policy.middleware.api_errors",
+    "editor.policy.middleware.content_security_policy",
+    "editor.policy.middleware.service_unavailable",
+    "editor.policy.middleware.api_same_origin",
+    "editor.policy.uploads.guard",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -119,7 +119,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "editor.context_processors.limits",
+                "editor.web.context_processors.limits",
             ],
         },
     },
@@ -150,12 +150,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
 if STORAGE_BACKEND == "filesystem":
-    _job_storage = {"BACKEND": "editor.storages.JobFileSystemStorage"}
+    _job_storage = {"BACKEND": "editor.jobs.storages.JobFileSystemStorage"}
 elif STORAGE_BACKEND == "s3":
     if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
     _job_storage = {
-        "BACKEND": "editor.storages.JobS3Storage",
+        "BACKEND": "editor.jobs.storages.JobS3Storage",
         "OPTIONS": {
             "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
             # For MinIO, Ceph, R2 or any other S3-compatible store; empty for AWS itself.
@@ -235,7 +235,7 @@ CACHES = {
 # Celery
 CELERY_BROKER_URL = REDIS_URL
 # Plain Redis, but pages poll for results instead of subscribing (see editor/backends.py).
-CELERY_RESULT_BACKEND = f"editor.backends:PollingRedisBackend+{REDIS_URL}"
+CELERY_RESULT_BACKEND = f"editor.jobs.backends:PollingRedisBackend+{REDIS_URL}"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

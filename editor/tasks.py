@@ -10,7 +10,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from . import engine, processing, records
+from editor.jobs import records
+from editor.worker import engine, processing
+
 from .imaging.errors import ImageError, ModelError
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import api, batch_views, guide, openapi, views
+from editor.api import openapi
+from editor.api import views as api
+from editor.web import batch_views, guide, views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,6 +1,6 @@
 """What the tests see of job files, whichever storage backend the run uses."""
 
-from editor import jobfiles
+from editor.jobs import files as jobfiles
 
 
 def job_ids() -> set[str]:

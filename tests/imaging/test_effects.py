@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from editor.imaging import effects, metrics, pipeline, segment
+from editor.imaging import effects, pipeline, segment
+from editor.reports import metrics
 from tests.conftest import encode
 from tests.paths import U2NET, U2NET_SHA256
 

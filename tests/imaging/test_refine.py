@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from editor.imaging import metrics, refine, segment
+from editor.imaging import refine, segment
+from editor.reports import metrics
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import json
 
 from openapi_spec_validator import validate
 
-from editor import openapi
+from editor.api import openapi
 from tests.paths import ROOT
 
 

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor import batches, jobfiles, openapi, records, services
+from editor.api import openapi
+from editor.jobs import batches, files, records, services
 from tests.conftest import encode, running_worker
 from tests.web.conftest import wait_for
 
@@ -243,7 +244,7 @@ def test_a_batch_whose_every_photo_failed_reports_failed(client, photos):
     body = client.post("/api/batches", {"image": _files(photos[:2]), "tool": "cutout"}).json()
     for job, photo in zip(body["jobs"], photos, strict=False):
         # Damaged after upload: the worker finds photos it cannot decode.
-        jobfiles.write(job["id"], records.job_get(job["id"]).original, photo[: len(photo) // 2])
+        files.write(job["id"], records.job_get(job["id"]).original, photo[: len(photo) // 2])
     with running_worker():
         state = wait_for(client, body["status_url"], until=("done", "failed"), timeout=120)
     assert state["status"] == "failed"

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor import records, services
+from editor.jobs import records, services
 from tests import stored
 from tests.conftest import encode, running_worker
 from tests.environment import redis_server

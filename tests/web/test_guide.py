@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from editor import guide_figures
 from editor.imaging import segment
+from editor.reports import guide_figures
 from tests.paths import ROOT, U2NET
 
 GUIDE = [

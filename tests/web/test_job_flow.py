@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor import jobfiles
+from editor.jobs import files
 from tests.conftest import running_worker
 from tests.web.conftest import wait_for
 
@@ -65,14 +65,14 @@ def test_a_job_that_fails_in_the_worker_shows_why_and_offers_a_retry(client, sma
     job_url = _upload(client, "/portrait/", small_photo)["Location"]
     job_id = job_url.split("/")[2]
     # Damage the stored original after upload: the worker finds a photo it cannot decode.
-    jobfiles.write(job_id, "original.jpg", small_photo[: len(small_photo) // 2])
+    files.write(job_id, "original.jpg", small_photo[: len(small_photo) // 2])
     with running_worker():
         status = wait_for(client, job_url + "status")
         assert status["status"] == "failed"
         assert "damaged or incomplete" in status["html"]
         assert "Try again" in status["html"]
 
-        jobfiles.write(job_id, "original.jpg", small_photo)  # the visitor's retry now succeeds
+        files.write(job_id, "original.jpg", small_photo)  # the visitor's retry now succeeds
         assert client.post(job_url + "retry")["Location"] == job_url
         assert wait_for(client, job_url + "status")["status"] == "done"
 
@@ -81,18 +81,18 @@ def test_a_stored_file_is_replaced_at_once_never_missing_or_half_written():
     import json
     import threading
 
-    jobfiles.write("atomic", "result.json", b'{"n": 0}')
+    files.write("atomic", "result.json", b'{"n": 0}')
     seen, stop = [], threading.Event()
 
     def reader():
         while not stop.is_set():
-            seen.append(jobfiles.read_json("atomic", "result.json", None))
+            seen.append(files.read_json("atomic", "result.json", None))
 
     thread = threading.Thread(target=reader)
     thread.start()
     for n in range(1, 300):
-        jobfiles.write("atomic", "result.json", json.dumps({"n": n, "pad": "x" * 5000}).encode())
+        files.write("atomic", "result.json", json.dumps({"n": n, "pad": "x" * 5000}).encode())
     stop.set()
     thread.join()
     assert seen and None not in seen  # every read found a whole file
-    assert jobfiles.names("atomic") == ["result.json"]  # no partial files left behind
+    assert files.names("atomic") == ["result.json"]  # no partial files left behind

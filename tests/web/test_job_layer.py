@@ -66,7 +66,7 @@ for url in ("/", "/portrait/", "/remove-background/", "/guide/", "/api/jobs/0"):
     client.get(url)
 client.post("/api/jobs", {"tool": "portrait"})
 print(sorted({m.split(".")[0] for m in sys.modules} & {"onnxruntime", "cv2", "editor.tasks"}))
-print("editor.tasks" in sys.modules, "editor.processing" in sys.modules)
+print("editor.tasks" in sys.modules, "editor.worker.processing" in sys.modules)
 """
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
-from editor import records
+from editor.jobs import records
 
 
 def _upload(client, photo: bytes) -> str:

@@ -6,8 +6,9 @@ import time
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
-from editor import jobfiles, processing, records, services
 from editor.imaging.options import Options
+from editor.jobs import files, records, services
+from editor.worker import processing
 from tests.conftest import running_worker
 from tests.web.conftest import wait_for
 
@@ -119,7 +120,7 @@ def test_a_render_for_an_older_request_never_replaces_a_newer_one(client, small_
     older, older_seq = services.render_take(job["id"])  # worker 1 takes it and is slow
     newer = client.post(f"/api/jobs/{job['id']}/render", {"style": "gaussian", "strength": "2"})
     processing.job_render(job_id=job["id"], report=lambda *a, **k: None)  # worker 2, fast
-    shown = jobfiles.read_render(job["id"])
+    shown = files.read_render(job["id"])
     assert shown.revision == newer.json()["revision"]
     job_record = records.job_get(job["id"])
     processing._render(  # worker 1 finishes last
@@ -129,7 +130,7 @@ def test_a_render_for_an_older_request_never_replaces_a_newer_one(client, small_
         lambda *a, **k: None,
         seq=older_seq,
     )
-    assert jobfiles.read_render(job["id"]).revision == newer.json()["revision"]
+    assert files.read_render(job["id"]).revision == newer.json()["revision"]
 
 
 def test_a_job_still_in_the_queue_is_never_called_lost_nor_purged(client, small_photo, settings):

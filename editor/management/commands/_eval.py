@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from editor import engine
 from editor.imaging.errors import ModelError
+from editor.worker import engine
 
 
 def add_eval_arguments(parser) -> None:

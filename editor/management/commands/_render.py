@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from editor import engine
 from editor.imaging import edits, pipeline
 from editor.imaging.errors import ImageError, ModelError
+from editor.worker import engine
 
 # The suffixes of the formats the site reads (decode.FORMATS), as files are named.
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff",

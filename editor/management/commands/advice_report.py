@@ -7,9 +7,9 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
-from editor import engine
 from editor.imaging import advice, measure, segment
 from editor.imaging.decode import to_rgb
+from editor.worker import engine
 
 from ._eval import add_eval_arguments
 

@@ -22,8 +22,8 @@ import onnxruntime as ort
 from django.core.management.base import BaseCommand
 from PIL import Image, ImageOps
 
-from editor import engine
 from editor.imaging import decode, effects, encode, foreground, pipeline, refine, segment
+from editor.worker import engine
 
 TWELVE_MP = (4000, 3000)
 FP32 = "u2net"  # the network whose own time the whole job is measured against

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand
 
-from editor import clicks
 from editor.imaging import advice, refine, segment
+from editor.reports import clicks
 
 from ._eval import add_eval_arguments, datasets_and_session
 

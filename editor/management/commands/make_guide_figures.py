@@ -5,8 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import engine, guide_figures
 from editor.imaging.errors import ModelError
+from editor.reports import guide_figures
+from editor.worker import engine
 
 DEFAULT_OUT = Path(settings.BASE_DIR) / "static" / "img" / "guide"
 

@@ -4,7 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from editor import batches, services
+from editor.jobs import batches, services
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 from django.core.management.base import BaseCommand
 
-from editor import engine, evaluation
 from editor.imaging import segment
+from editor.reports import evaluation
+from editor.worker import engine
 
 from ._eval import add_eval_arguments, datasets_and_session
 

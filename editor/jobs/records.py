@@ -21,8 +21,8 @@ from celery.result import AsyncResult
 from django.conf import settings
 from redis import Redis
 
-from . import jobfiles
-from .imaging.errors import ImageError
+from editor.imaging.errors import ImageError
+from editor.jobs import files
 
 TOOL_SLUGS = {"portrait": "portrait", "cutout": "remove-background"}
 STAGES = {
@@ -98,18 +98,18 @@ def job_create(*, job_id: str, tool: str, filename: str, extension: str, options
         id=job_id,
         tool=tool,
         filename=clean_filename(filename),
-        original=jobfiles.original_name(extension),
+        original=files.original_name(extension),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         options=options,
     )
 
 
 def job_save(job: Job) -> None:
-    jobfiles.write_json(job.id, jobfiles.META, asdict(job))
+    files.write_json(job.id, files.META, asdict(job))
 
 
 def job_get(job_id: object) -> Job | None:
-    found = jobfiles.read_json(str(job_id), jobfiles.META, None)
+    found = files.read_json(str(job_id), files.META, None)
     return Job(**found) if found else None
 
 
@@ -128,7 +128,7 @@ def status(job: Job) -> Status:
     # One read of the task's state and details, so the two always agree.
     meta = task.backend.get_task_meta(task.id)
     state, info = meta["status"], meta.get("result")
-    render = jobfiles.read_render(job.id)
+    render = files.read_render(job.id)
     style = render.options.get("style", "") if render else ""
     shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job, style)}
     if state == "PENDING":
@@ -205,7 +205,7 @@ def _waiting(job: Job) -> float:
 
 def _warnings(job: Job, style: str) -> list[dict]:
     """The advisor's warnings that hold for this blur style, each with its guide page."""
-    found = jobfiles.read_json(job.id, jobfiles.ADVICE, [])
+    found = files.read_json(job.id, files.ADVICE, [])
     shown = [w for w in found if style not in w.get("hidden_with", ())]
     return [{**w, "guide_url": f"/guide/{w['section']}"} for w in shown]
 

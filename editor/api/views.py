@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import jobfiles, records, services, uploads
-from .forms import ApiUploadForm, LookForm, first_error
-from .imaging.edits import EditError
-from .imaging.options import TOOLS
-from .records import Job
-from .responses import refused_json, refused_upload_json
+from editor.imaging.edits import EditError
+from editor.imaging.options import TOOLS
+from editor.jobs import files, records, services
+from editor.jobs.records import Job
+from editor.policy import uploads
+from editor.web.forms import ApiUploadForm, LookForm, first_error
+from editor.web.responses import refused_json, refused_upload_json
 
 MAX_EDIT_BYTES = 512 * 1024  # far above MAX_POINTS points written out
 
@@ -122,7 +123,7 @@ def _finished_job(job_id: UUID) -> tuple[Job | None, JsonResponse | None]:
     job = records.job_get(job_id)
     if job is None:
         return None, JsonResponse({"error": "No job with this id."}, status=404)
-    if not jobfiles.read_render(job.id):
+    if not files.read_render(job.id):
         return job, JsonResponse({"error": "This job has no result yet."}, status=409)
     return job, None
 

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from .imaging.options import FORMATS, STRENGTHS, STYLES, TOOLS
+from editor.imaging.options import FORMATS, STRENGTHS, STYLES, TOOLS
 
 STATUSES = ("queued", "running", "done", "failed")
 STAGES = ("queued", "segmenting", "compositing", "saving")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from editor.imaging import effects, foreground, metrics, refine, segment
+from editor.imaging import effects, foreground, refine, segment
+from editor.reports import metrics
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession

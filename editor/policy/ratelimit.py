@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 
-from .middleware import UNREACHABLE
+from editor.policy.middleware import UNREACHABLE
 
 
 def allow(bucket: str, key: str, limit: int, window: int) -> bool:

@@ -8,10 +8,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import batch_views, jobfiles, records, services, uploads
-from .forms import LookForm, UploadForm, first_error
-from .records import Job
-from .responses import TOOL_PAGES, refused_json, refused_upload_page, with_retry_after
+from editor.jobs import files, records, services
+from editor.jobs.records import Job
+from editor.policy import uploads
+from editor.web import batch_views
+from editor.web.forms import LookForm, UploadForm, first_error
+from editor.web.responses import TOOL_PAGES, refused_json, refused_upload_page, with_retry_after
 
 
 @require_GET
@@ -69,7 +71,7 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
     form = LookForm(request.POST, tool=found.tool)
     wants_json = "application/json" in request.headers.get("Accept", "")
     refused = None
-    if not jobfiles.read_render(found.id):  # nothing to change yet: the first look is coming
+    if not files.read_render(found.id):  # nothing to change yet: the first look is coming
         refused = services.Refused("No result yet.", 409)
     elif not form.is_valid():
         refused = services.Refused(first_error(form), 400)
@@ -111,7 +113,7 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     revision = request.GET.get("v", "")
     stored_name = _file_name(found, name, revision)
     # None: not made yet, or deleted a moment ago (expired, or replaced by a new look).
-    stored = jobfiles.open_file(found.id, stored_name) if stored_name else None
+    stored = files.open_file(found.id, stored_name) if stored_name else None
     if stored is None:
         raise Http404("Not ready")
     extension = stored_name.rsplit(".", 1)[1]
@@ -124,7 +126,7 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     # A ?v= file belongs to one revision and never changes; nor does the original once
     # its upright preview is made (until then it is the raw upload). The mask changes
     # with the visitor's edits.
-    fixed = bool(revision) or stored_name == jobfiles.ORIGINAL_PREVIEW
+    fixed = bool(revision) or stored_name == files.ORIGINAL_PREVIEW
     response["Cache-Control"] = "private, max-age=3600" if fixed else "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -133,16 +135,16 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
 def _file_name(found: Job, name: str, revision: str) -> str | None:
     """The stored file behind a download URL; None for names we do not serve."""
     if name == "original":  # what browsers can show: an upright JPEG, HEIC or not
-        preview = jobfiles.ORIGINAL_PREVIEW
-        return preview if jobfiles.exists(found.id, preview) else found.original
+        preview = files.ORIGINAL_PREVIEW
+        return preview if files.exists(found.id, preview) else found.original
     if name == "mask":  # with the visitor's fixes, once they have been applied
-        edited = jobfiles.exists(found.id, jobfiles.EDITED_MASK)
-        return jobfiles.EDITED_MASK if edited else jobfiles.MASK
-    if name not in jobfiles.RENDER_KINDS:
+        edited = files.exists(found.id, files.EDITED_MASK)
+        return files.EDITED_MASK if edited else files.MASK
+    if name not in files.RENDER_KINDS:
         return None
     if revision:
-        return jobfiles.find_render(found.id, name, revision) if revision.isalnum() else None
-    current = jobfiles.read_render(found.id)
+        return files.find_render(found.id, name, revision) if revision.isalnum() else None
+    current = files.read_render(found.id)
     return getattr(current, name) if current else None
 
 

@@ -12,10 +12,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 
-from . import engine, jobfiles, records, services
-from .imaging import advice, edits, encode, foreground, painting, pipeline, taps
-from .imaging.errors import ImageError
-from .records import Job
+from editor.imaging import advice, edits, encode, foreground, painting, pipeline, taps
+from editor.imaging.errors import ImageError
+from editor.jobs import files, records, services
+from editor.jobs.records import Job
+from editor.worker import engine
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +33,15 @@ def job_process(*, job_id: str, report: Report) -> dict:
     report("segmenting")
     with records.crash_counter(job.id, "process"):
         analysis = pipeline.analyse(
-            jobfiles.read(job.id, job.original), on_stage=report, **engine.model_args()
+            files.read(job.id, job.original), on_stage=report, **engine.model_args()
         )
         layers = analysis.layers
         warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
         closer = advice.second_look(layers.photo.pixels, analysis.plain_mask, engine.session())
         warnings += [closer] if closer else []
-        jobfiles.write(job.id, jobfiles.MASK, encode.mask_png(layers.mask))
-        jobfiles.write(job.id, jobfiles.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
-        jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
+        files.write(job.id, files.MASK, encode.mask_png(layers.mask))
+        files.write(job.id, files.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
+        files.write_json(job.id, files.ADVICE, [asdict(w) for w in warnings])
         _remember(job.id, layers)
         report("compositing")
         # A look chosen while the photo was analysed (the batch page) beats the upload's.
@@ -58,7 +59,7 @@ def job_render(*, job_id: str, report: Report) -> dict:
     report("compositing")
     # Counted per request: renders of one job running side by side are not crashes.
     with records.crash_counter(job.id, f"render-{seq}"):
-        current = jobfiles.read_render(job.id)
+        current = files.read_render(job.id)
         wanted = wanted or (current.options if current else job.options)
         return _render(job, _layers(job), pipeline.Options(**wanted), report, seq=seq)
 
@@ -68,10 +69,10 @@ def _render(
 ) -> dict:
     """Preview first (the page shows it at once), then the full-size file."""
     chosen = asdict(options.check(job.tool))
-    stored = jobfiles.read_json(job.id, jobfiles.EDITS, None)  # None: never edited
+    stored = files.read_json(job.id, files.EDITS, None)  # None: never edited
     fixes = stored or {}
-    revision = jobfiles.revision(chosen, fixes)
-    current = jobfiles.read_render(job.id)
+    revision = files.revision(chosen, fixes)
+    current = files.read_render(job.id)
     if current and current.revision == revision:
         return asdict(current)  # asked twice while queued: already on show
     shown = layers.shrunk(pipeline.PREVIEW_SIDE)
@@ -85,20 +86,20 @@ def _render(
         )
         shown = _painted(shown, plan)
     small = pipeline.preview(shown, job.tool, options)
-    preview = jobfiles.render_name("preview", revision, small.extension)
-    jobfiles.write(job.id, preview, small.image)
+    preview = files.render_name("preview", revision, small.extension)
+    files.write(job.id, preview, small.image)
     report("saving", preview={"revision": revision})
     if stored is not None:  # edited once: the advisor reads the mask on show
         warnings = advice.advise(shown.photo.pixels, shown.mask, job.tool)
-        jobfiles.write_json(job.id, jobfiles.ADVICE, [asdict(w) for w in warnings])
+        files.write_json(job.id, files.ADVICE, [asdict(w) for w in warnings])
     if fixes:
         layers = _painted(layers, plan)
     if stored is not None:
-        jobfiles.write(job.id, jobfiles.EDITED_MASK, encode.mask_png(layers.mask))
+        files.write(job.id, files.EDITED_MASK, encode.mask_png(layers.mask))
     rendered = pipeline.finish(layers, job.tool, options)
-    result = jobfiles.render_name("result", revision, rendered.extension)
-    jobfiles.write(job.id, result, rendered.image)
-    render = jobfiles.Render(
+    result = files.render_name("result", revision, rendered.extension)
+    files.write(job.id, result, rendered.image)
+    render = files.Render(
         result=result,
         preview=preview,
         revision=revision,
@@ -108,11 +109,11 @@ def _render(
         seq=seq,
     )
     with services.render_lock(job.id):
-        current = jobfiles.read_render(job.id)
+        current = files.read_render(job.id)
         if current and current.seq > seq:
             return asdict(current)  # a later request's render finished first: it stays
-        jobfiles.write_render(job.id, render)
-    jobfiles.remove_other_renders(job.id, keep=(result, preview))
+        files.write_render(job.id, render)
+    files.remove_other_renders(job.id, keep=(result, preview))
     return asdict(render)
 
 
@@ -135,8 +136,8 @@ def _layers(job: Job) -> pipeline.Layers:
         _RECENT.move_to_end(job.id)
         return _RECENT[job.id]
     layers = pipeline.layers_from(
-        jobfiles.read(job.id, job.original),
-        jobfiles.read(job.id, jobfiles.MASK),
+        files.read(job.id, job.original),
+        files.read(job.id, files.MASK),
         engine.max_pixels(),
     )
     _remember(job.id, layers)

@@ -23,11 +23,11 @@ from celery.result import AsyncResult
 from django.conf import settings
 
 from config import celery_app
-
-from . import jobfiles, ratelimit, records
-from .imaging import edits
-from .imaging.options import Options
-from .records import Job
+from editor.imaging import edits
+from editor.imaging.options import Options
+from editor.jobs import files, records
+from editor.jobs.records import Job
+from editor.policy import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,12 @@ def job_submit(
         extension=extension,
         options=asdict(options or Options()),
     )
-    jobfiles.write(job.id, job.original, data)
+    files.write(job.id, job.original, data)
     records.job_save(job)  # meta.json last: a job is visible only once its original is complete
     try:
         _send(PROCESS_TASK, job)
     except Exception:
-        jobfiles.delete(job.id)
+        files.delete(job.id)
         raise
     return job
 
@@ -73,7 +73,7 @@ def job_change_look(*, job: Job, options: Options, client: str = "") -> str:
     _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
     chosen = job_want_look(job=job, options=options)
     job_rerender(job=job)
-    return jobfiles.revision(chosen, jobfiles.read_json(job.id, jobfiles.EDITS, None))
+    return files.revision(chosen, files.read_json(job.id, files.EDITS, None))
 
 
 def renders_count(*, client: str) -> None:
@@ -106,7 +106,7 @@ def job_edit_mask(*, job: Job, body: object, client: str = "") -> str:
     `"undo": true` (drop the last request's) first. The look stays as it is.
     Raises edits.EditError with a message for the sender; returns the new revision.
     """
-    render = jobfiles.read_render(job.id)
+    render = files.read_render(job.id)
     if render is None:
         raise edits.EditError("This job has no result yet.")
     if not isinstance(body, dict):
@@ -122,15 +122,15 @@ def job_edit_mask(*, job: Job, body: object, client: str = "") -> str:
     _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
     stored = edits.Edits() if reset else job_edits(job=job)
     fixes = (stored.undone() if undo else stored).then(batch).to_dict()
-    jobfiles.write_json(job.id, jobfiles.EDITS, fixes)
+    files.write_json(job.id, files.EDITS, fixes)
     job_rerender(job=job)
     wanted = records.redis_client().get(_wanted_key(job.id))
-    return jobfiles.revision(json.loads(wanted) if wanted else render.options, fixes)
+    return files.revision(json.loads(wanted) if wanted else render.options, fixes)
 
 
 def job_edits(*, job: Job) -> edits.Edits:
     """The mask edits stored with the job (none if it has none)."""
-    return edits.Edits.from_dict(jobfiles.read_json(job.id, jobfiles.EDITS, {}))
+    return edits.Edits.from_dict(files.read_json(job.id, files.EDITS, {}))
 
 
 def job_rerender(*, job: Job) -> None:
@@ -177,10 +177,10 @@ def jobs_purge(now: datetime | None = None) -> list[str]:
     """
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings.JOB_RETENTION_SECONDS)
     expired = []
-    for job_id in jobfiles.job_ids():
+    for job_id in files.job_ids():
         try:
             if _expired(job_id, cutoff):
-                jobfiles.delete(job_id)
+                files.delete(job_id)
                 AsyncResult(job_id).forget()
                 expired.append(job_id)
         except Exception:  # one odd job (a worker writing into it, a bad file) stops no other
@@ -190,7 +190,7 @@ def jobs_purge(now: datetime | None = None) -> list[str]:
 
 def _expired(job_id: str, cutoff: datetime) -> bool:
     job = records.job_get(job_id)
-    changed = jobfiles.last_change(job_id)
+    changed = files.last_change(job_id)
     if job is None:  # an upload that never completed (or a half-deleted job)
         return changed is None or changed < cutoff
     status = records.status(job)

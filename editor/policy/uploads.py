@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from . import ratelimit, services
-from .middleware import UNREACHABLE
+from editor.jobs import services
+from editor.policy import ratelimit
+from editor.policy.middleware import UNREACHABLE
 
 logger = logging.getLogger(__name__)
 

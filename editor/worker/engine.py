@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .imaging import segment
+from editor.imaging import segment
 
 
 def model_args(model: str | None = None) -> dict:

@@ -3,9 +3,9 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .forms import UploadForm
-from .services import Refused
-from .uploads import Refusal
+from editor.jobs.services import Refused
+from editor.policy.uploads import Refusal
+from editor.web.forms import UploadForm
 
 TOOL_PAGES = {
     "portrait": "editor/portrait.html",

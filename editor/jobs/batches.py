@@ -21,9 +21,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from zipstream import ZIP_STORED, ZipStream
 
-from . import jobfiles, records, services
-from .imaging.options import Options
-from .records import Job, Status
+from editor.imaging.options import Options
+from editor.jobs import files, records, services
+from editor.jobs.records import Job, Status
 
 logger = logging.getLogger(__name__)
 ROOT = "batches"
@@ -90,7 +90,7 @@ def batch_submit(
             submitted.append(services.job_submit(tool=tool, options=options, **asdict(photo)))
     except Exception:  # the queue is down or full: take none rather than some
         for job in submitted:
-            jobfiles.delete(job.id)
+            files.delete(job.id)
         raise
     if not submitted:
         raise services.Refused(" ".join(f"{r['filename']}: {r['error']}" for r in refused), 400)
@@ -137,7 +137,7 @@ def batch_change_look(*, batch: Batch, options: Options, client: str = "") -> in
             services.job_change_look(job=item.job, options=options)
         else:
             services.job_want_look(job=item.job, options=options)
-            if jobfiles.read_render(item.job_id):  # its first look landed a moment ago
+            if files.read_render(item.job_id):  # its first look landed a moment ago
                 services.job_rerender(job=item.job)
         changed += 1
     return changed
@@ -154,27 +154,27 @@ def batch_zip(*, batch: Batch, masks: bool = False) -> ZipStream:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     taken: set[str] = set()
     for number, item in enumerate(batch_items(batch), start=1):
-        render = jobfiles.read_render(item.job_id) if item.done else None
+        render = files.read_render(item.job_id) if item.done else None
         if render is None:
             continue
         stem = _unique(f"{number:02d}-{item.job.stem}", taken)
         label = records.TOOL_SLUGS[item.job.tool]
         _add(archive, item.job_id, render.result, f"{stem}-{label}.{render.result.rsplit('.')[-1]}")
         if masks:
-            _add(archive, item.job_id, jobfiles.MASK, f"masks/{stem}-mask.png")
+            _add(archive, item.job_id, files.MASK, f"masks/{stem}-mask.png")
     return archive
 
 
 def _add(archive: ZipStream, job_id: str, name: str, arcname: str) -> None:
     try:
-        size = default_storage.size(jobfiles.path(job_id, name))
+        size = default_storage.size(files.path(job_id, name))
     except (FileNotFoundError, OSError):
         return  # expired, or replaced by a newer look, a moment ago
     archive.add(_chunks(job_id, name), arcname, size=size)
 
 
 def _chunks(job_id: str, name: str) -> Iterator[bytes]:
-    stored = jobfiles.open_file(job_id, name)
+    stored = files.open_file(job_id, name)
     if stored is None:
         raise FileNotFoundError(name)  # gone since the ZIP began: the download fails loudly
     with stored:

@@ -14,10 +14,16 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import batches, records, services, uploads
-from .forms import LookForm, UploadForm, first_error
-from .imaging.options import TOOLS, Options
-from .responses import refused_json, refused_upload_json, refused_upload_page, with_retry_after
+from editor.imaging.options import TOOLS, Options
+from editor.jobs import batches, records, services
+from editor.policy import uploads
+from editor.web.forms import LookForm, UploadForm, first_error
+from editor.web.responses import (
+    refused_json,
+    refused_upload_json,
+    refused_upload_page,
+    with_retry_after,
+)
 
 Refused = services.Refused
 

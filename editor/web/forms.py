@@ -1,9 +1,9 @@
 from django import forms
 from django.conf import settings
 
-from .imaging import decode
-from .imaging.errors import ImageError
-from .imaging.options import FORMATS, STRENGTHS, TOOLS, Options
+from editor.imaging import decode
+from editor.imaging.errors import ImageError
+from editor.imaging.options import FORMATS, STRENGTHS, TOOLS, Options
 
 ACCEPT = (
     "image/jpeg,image/png,image/webp,image/heic,image/heif,image/tiff,image/bmp,image/gif,"
