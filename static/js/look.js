@@ -14,6 +14,12 @@ window.softfocusLook = function (box, handlers) {
     timer = window.setTimeout(function () { handlers.send(form); }, PAUSE);
   }
 
+  // As the page writes it (templates/editor/_result_words.html): two decimals, a
+  // trailing zero dropped, so 1 reads "1.0", 1.5 "1.5" and 1.75 "1.75".
+  function strength(value) {
+    return Number(value).toFixed(2).replace(/0$/, "");
+  }
+
   box.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-role=look]");
     if (!form) return;
@@ -25,7 +31,7 @@ window.softfocusLook = function (box, handlers) {
   });
   box.addEventListener("input", function (event) {
     var shown = event.target.name === "strength" && box.querySelector("output[data-role=strength]");
-    if (shown) shown.textContent = "× " + event.target.value;
+    if (shown) shown.textContent = "× " + strength(event.target.value);
   });
   box.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-role=look]");
