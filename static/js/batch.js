@@ -1,18 +1,23 @@
 // The batch page. Poll until every photo has finished, replacing only the cards
 // that changed (the server renders them: the same fragment as the page). One
 // look for all is posted in the background, once per burst of changes, and the
-// cards follow it (look.js wires the form). Without JavaScript a <noscript>
+// cards follow it (look.js wires the form; follow.js polls). Without JavaScript a <noscript>
 // refresh and plain forms do it.
 (function () {
   "use strict";
   var box = document.getElementById("batch");
   if (!box) return;
   document.documentElement.classList.add("js");
-  var statusUrl = box.getAttribute("data-status-url");
   var cards = box.querySelector("[data-role=cards]");
-  var timer = null;
-  var delay = 1000;
   var lastHtml = null;
+  var poll = window.softfocusPoll(box.getAttribute("data-status-url"), function (data) {
+    if (data.html !== lastHtml) {
+      lastHtml = data.html;
+      patch(data.html);
+    }
+    box.setAttribute("data-finished", data.finished ? "1" : "0");
+    return data.finished ? null : 1000;
+  });
 
   function patch(html) {
     var next = document.createElement("div");
@@ -25,34 +30,6 @@
     });
   }
 
-  function poll() {
-    fetch(statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (response) {
-        if (response.status === 404) return null; // expired
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (!data) return;
-        delay = 1000;
-        if (data.html !== lastHtml) {
-          lastHtml = data.html;
-          patch(data.html);
-        }
-        box.setAttribute("data-finished", data.finished ? "1" : "0");
-        if (!data.finished) schedule(delay);
-      })
-      .catch(function () {
-        delay = Math.min(delay * 2, 8000);
-        schedule(delay);
-      });
-  }
-
-  function schedule(ms) {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(poll, ms);
-  }
-
   function changeLook(form) {
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -61,7 +38,7 @@
           if (alert) alert.remove();
           if (response.ok) {
             box.setAttribute("data-finished", "0");
-            schedule(300);
+            poll.soon(300);
             return;
           }
           alert = document.createElement("div"); // too many changes, or a bad value: say why
@@ -77,5 +54,5 @@
 
   window.softfocusLook(box, { send: changeLook });
 
-  if (box.getAttribute("data-finished") !== "1") schedule(delay);
+  if (box.getAttribute("data-finished") !== "1") poll.soon(1000);
 })();

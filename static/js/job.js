@@ -2,32 +2,20 @@
 // the fragment the server renders, so the page and the poller never disagree
 // (without JavaScript a <noscript> meta refresh does the same job). Once there
 // is a result, a change of look is posted in the background (look.js makes one
-// post of a burst of changes), the new preview is shown as soon as it exists, and only
-// the parts of the page that describe the result are replaced: the controls
-// stay as they are, and so does the keyboard focus.
+// post of a burst of changes) and followed until it is on screen (follow.js,
+// which mask edits share), and only the parts of the page that describe the
+// result are replaced: the controls, the comparison and the mask tools stay as
+// they are, and so does the keyboard focus.
 (function () {
   "use strict";
   var box = document.getElementById("job-status");
   if (!box) return;
   document.documentElement.classList.add("js");
-  var statusUrl = box.getAttribute("data-status-url");
-  var wanted = null; // the revision the look form asked for, until it lands
-  var waitedSince = 0;
-  var delay = 700;
-  var timer = null;
+  var follower = window.softfocusFollow(box.getAttribute("data-status-url"), show);
   var ticker = null;
   var lastHtml = null;
 
-  function finished(state) {
-    return state === "done" || state === "failed";
-  }
-
-  function schedule(ms) {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(poll, ms);
-  }
-
-  // Replace the parts that changed; keep the look form and the comparison as they are.
+  // Replace the parts that changed; keep the look form, the comparison and the mask tools as they are.
   function patch(html) {
     var next = document.createElement("div");
     next.innerHTML = html;
@@ -67,43 +55,6 @@
     }
   }
 
-  function poll() {
-    fetch(statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (response) {
-        if (response.status === 404) return null; // the job has expired: nothing more to wait for
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (!data) return;
-        delay = 700;
-        if (wanted) return followLook(data);
-        show(data);
-        if (!finished(data.status)) schedule(delay);
-      })
-      .catch(function () {
-        delay = Math.min(delay * 2, 8000); // back off while the server is unreachable
-        schedule(delay);
-      });
-  }
-
-  function followLook(data) {
-    var image = box.querySelector("img[data-role=result]");
-    if (image && data.preview_revision === wanted && data.preview_url && image.getAttribute("src") !== data.preview_url) {
-      image.setAttribute("src", data.preview_url);
-    }
-    var landed = data.status === "done" && data.revision === wanted;
-    // Another tab or an answer out of order may have settled on another look:
-    // after a while, show whatever is there now.
-    var overtaken = data.status === "done" && Date.now() - waitedSince > 20000;
-    if (data.status === "failed" || landed || overtaken) {
-      wanted = null;
-      show(data);
-      return;
-    }
-    schedule(150); // a new look takes well under a second: look often
-  }
-
   function updating(on) {
     var mark = box.querySelector("[data-role=updating]");
     if (mark) mark.hidden = !on;
@@ -122,17 +73,19 @@
     notes.prepend(alert);
   }
 
+  // Once the request is ready the page shows its answer, even one that reads as before
+  // (the same look chosen twice), so "updating" never stays on.
+  function landed(data) {
+    lastHtml = null;
+    show(data);
+  }
+
   function changeLook(form) {
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (data) {
-          if (data.revision) {
-            wanted = data.revision;
-            waitedSince = Date.now();
-            schedule(100);
-          } else {
-            refused(data.error || "This change could not be made. Please try again.");
-          }
+          if (typeof data.request === "number") follower.request(data.request).then(landed, landed);
+          else refused(data.error || "This change could not be made. Please try again.");
         });
       })
       .catch(function () { form.submit(); }); // no answer we can read: the plain form post
@@ -163,6 +116,8 @@
     }
     frame.addEventListener("pointerdown", function (event) {
       if (event.button !== 0) return;
+      // While the mask is being fixed a press on the picture is an edit: only the divider moves it.
+      if (frame.classList.contains("is-fixing") && !event.target.closest("[data-role=divider]")) return;
       frame.setPointerCapture(event.pointerId);
       follow(event);
       divider.focus({ preventScroll: true });
@@ -201,8 +156,10 @@
   function setUp() {
     setUpCompare();
     setUpElapsed();
+    if (window.softfocusFix) window.softfocusFix(box, follower);
   }
 
   setUp();
-  if (!finished(box.getAttribute("data-state"))) schedule(delay);
+  var state = box.getAttribute("data-state");
+  if (state !== "done" && state !== "failed") follower.watch(700);
 })();
