@@ -1,5 +1,6 @@
 """A visitor in a real headless Chromium, against the live site and a real worker."""
 
+import hashlib
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import encode
+from tests.e2e import test_flow
 from tests.paths import DATA
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +115,76 @@ def test_a_visitor_changes_the_look_without_a_reload(
     assert navigations == []
     result = _download(page, "Download WebP", tmp_path)
     assert (result.format, result.mode, result.size) == ("WEBP", "RGB", (448, 512))
+
+
+visitor = test_flow.visitor  # a page at laptop and at phone size that fails on console errors
+
+
+def _sha(page, url: str) -> str:
+    return hashlib.sha256(page.request.get(url).body()).hexdigest()
+
+
+def test_the_download_after_a_look_change_serves_the_new_look(
+    visitor, live_server, celery_worker, photo_file, tmp_path
+):
+    visitor.goto(live_server.url + "/portrait/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Blur the background").click()
+    download = visitor.locator("[data-role=download]")
+    expect(visitor.get_by_role("link", name="Download JPEG")).to_be_visible(timeout=60_000)
+    old = _sha(visitor, live_server.url + download.get_attribute("href"))
+
+    visitor.get_by_label("Lens: lights become round discs").check()
+    expect(visitor.locator("[data-part=caption]")).to_contain_text("lens blur", timeout=30_000)
+    # From the moment the new look is on screen, the button never serves the old one:
+    # it waits for the new file, then links to it.
+    for _ in range(400):
+        href = download.get_attribute("href")
+        if href:
+            assert _sha(visitor, live_server.url + href) != old
+            if visitor.locator("[data-role=updating]").is_hidden():
+                break
+        visitor.wait_for_timeout(50)
+    else:
+        raise AssertionError("the new look's file never became the download")
+    with visitor.expect_download() as info:
+        download.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    new = hashlib.sha256(target.read_bytes()).hexdigest()
+    status_url = visitor.locator("#job-status").get_attribute("data-status-url")
+    status = visitor.request.get(live_server.url + status_url).json()
+    assert new == _sha(visitor, live_server.url + status["result_url"]) and new != old
+
+
+def test_the_look_reads_the_same_before_and_after_a_change(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/portrait/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Blur the background").click()
+    shown = visitor.locator("output[data-role=strength]")
+    expect(shown).to_have_text("× 1.0", timeout=60_000)
+    expect(visitor.locator("[data-part=caption]")).to_contain_text("strength 1.0")
+    strength = visitor.get_by_label("Blur strength")
+    strength.focus()
+    strength.press("End")
+    expect(shown).to_have_text("× 3.0")
+    expect(visitor.locator("[data-part=caption]")).to_contain_text("strength 3.0", timeout=30_000)
+    visitor.reload()
+    expect(shown).to_have_text("× 3.0")
+
+
+def test_a_colour_background_is_shown_as_a_colour_not_a_code(
+    visitor, live_server, celery_worker, photo_file
+):
+    visitor.goto(live_server.url + "/remove-background/")
+    visitor.set_input_files("input[type=file]", str(photo_file))
+    visitor.get_by_role("button", name="Remove the background").click()
+    expect(visitor.locator("[data-role=download]")).to_be_visible(timeout=60_000)
+    visitor.get_by_label("Background colour").fill("#2563eb")
+    caption = visitor.locator("[data-part=caption]")
+    expect(caption).to_contain_text("plain colour background", timeout=30_000)
+    for words in (caption, visitor.locator("[data-part=label]")):
+        assert not re.search(r"#[0-9a-f]{3,6}", words.inner_text(), re.IGNORECASE)
+        expect(words.locator(".swatch rect")).to_have_attribute("fill", "#2563eb")
