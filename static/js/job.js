@@ -24,10 +24,13 @@
       setUp();
       return;
     }
+    var refusal = box.querySelector("[data-role=look-refused]"); // stays until a change is taken
     next.querySelectorAll("[data-part]").forEach(function (part) {
       var old = box.querySelector("[data-part=" + part.getAttribute("data-part") + "]");
       if (old && old.innerHTML !== part.innerHTML) replaceKeepingFocus(old, part.innerHTML);
     });
+    var notes = box.querySelector("[data-part=notes]");
+    if (refusal && !refusal.isConnected && notes) notes.prepend(refusal);
     var image = box.querySelector("img[data-role=result]");
     var fresh = next.querySelector("img[data-role=result]");
     if (image && fresh) {
@@ -84,8 +87,13 @@
     fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (data) {
-          if (typeof data.request === "number") follower.request(data.request).then(landed, landed);
-          else refused(data.error || "This change could not be made. Please try again.");
+          if (typeof data.request !== "number") {
+            refused(data.error || "This change could not be made. Please try again.");
+            return;
+          }
+          var refusal = box.querySelector("[data-role=look-refused]");
+          if (refusal) refusal.remove();
+          follower.request(data.request).then(landed, landed);
         });
       })
       .catch(function () { form.submit(); }); // no answer we can read: the plain form post
