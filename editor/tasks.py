@@ -10,10 +10,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from editor.jobs import records
+from editor.imaging.errors import ImageError, ModelError
+from editor.jobs.states import TOO_SLOW
 from editor.worker import engine, processing
-
-from .imaging.errors import ImageError, ModelError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def _visitor_errors(job_id: str) -> Iterator[None]:
     except ImageError:
         raise
     except SoftTimeLimitExceeded:
-        raise ImageError(records.TOO_SLOW) from None
+        raise ImageError(TOO_SLOW) from None
     except Exception:
         logger.exception("job %s failed", job_id)
         raise

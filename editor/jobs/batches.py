@@ -8,8 +8,6 @@ expires with its jobs: once none of them is left, the purge deletes it.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -17,17 +15,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from zipstream import ZIP_STORED, ZipStream
 
 from editor.imaging.options import Options
-from editor.jobs import files, records, services
+from editor.jobs import files, limits, protocol, records, services
 from editor.jobs.records import Job, Status
+from editor.jobs.refusals import BUSY, Refused
+from editor.jobs.states import TOOL_SLUGS
 
 logger = logging.getLogger(__name__)
-ROOT = "batches"
-RECORD = "batch.json"
 CHUNK = 256 * 1024  # stored files go into the ZIP this much at a time
 
 
@@ -81,9 +77,9 @@ def batch_submit(
     {"filename", "error"}), which is recorded once the last photo is read.
     `count` is how many files were sent: the queue must have room for all of them.
     """
-    room = settings.MAX_QUEUED_JOBS - services.queue_length()
+    room = settings.MAX_QUEUED_JOBS - protocol.queue_length()
     if settings.MAX_QUEUED_JOBS and count > room:
-        raise services.Refused(services.BUSY, 503, retry_after=60)
+        raise Refused(BUSY, 503, retry_after=60)
     submitted: list[Job] = []
     try:
         for photo in photos:
@@ -93,7 +89,7 @@ def batch_submit(
             files.delete(job.id)
         raise
     if not submitted:
-        raise services.Refused(" ".join(f"{r['filename']}: {r['error']}" for r in refused), 400)
+        raise Refused(" ".join(f"{r['filename']}: {r['error']}" for r in refused), 400)
     batch = Batch(
         id=str(uuid.uuid4()),
         tool=tool,
@@ -101,16 +97,13 @@ def batch_submit(
         job_ids=[job.id for job in submitted],
         refused=list(refused),
     )
-    default_storage.save(_path(batch.id), ContentFile(json.dumps(asdict(batch)).encode()))
+    files.write_batch(batch.id, asdict(batch))
     return batch
 
 
 def batch_get(batch_id: object) -> Batch | None:
-    try:
-        with default_storage.open(_path(batch_id)) as stored:
-            return Batch(**json.load(stored))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    found = files.read_batch(batch_id)
+    return Batch(**found) if found else None
 
 
 def batch_items(batch: Batch) -> list[Item]:
@@ -128,7 +121,7 @@ def batch_change_look(*, batch: Batch, options: Options, client: str = "") -> in
     look as its first. The batch counts as one change against the client's
     limit (checked before any photo changes), each photo against its own.
     """
-    services.renders_count(client=client)
+    limits.spend_render(client=client)
     changed = 0
     for item in batch_items(batch):
         if item.job is None or item.status.state == "failed":
@@ -136,9 +129,7 @@ def batch_change_look(*, batch: Batch, options: Options, client: str = "") -> in
         if item.status.result:
             services.job_change_look(job=item.job, options=options)
         else:
-            services.job_want_look(job=item.job, options=options)
-            if files.read_render(item.job_id):  # its first look landed a moment ago
-                services.job_rerender(job=item.job)
+            services.job_wants_look(job=item.job, options=options)
         changed += 1
     return changed
 
@@ -158,7 +149,7 @@ def batch_zip(*, batch: Batch, masks: bool = False) -> ZipStream:
         if render is None:
             continue
         stem = _unique(f"{number:02d}-{item.job.stem}", taken)
-        label = records.TOOL_SLUGS[item.job.tool]
+        label = TOOL_SLUGS[item.job.tool]
         _add(archive, item.job_id, render.result, f"{stem}-{label}.{render.result.rsplit('.')[-1]}")
         if masks:
             _add(archive, item.job_id, files.MASK, f"masks/{stem}-mask.png")
@@ -167,7 +158,7 @@ def batch_zip(*, batch: Batch, masks: bool = False) -> ZipStream:
 
 def _add(archive: ZipStream, job_id: str, name: str, arcname: str) -> None:
     try:
-        size = default_storage.size(files.path(job_id, name))
+        size = files.size(job_id, name)
     except (FileNotFoundError, OSError):
         return  # expired, or replaced by a newer look, a moment ago
     archive.add(_chunks(job_id, name), arcname, size=size)
@@ -197,31 +188,15 @@ def batches_purge(now: datetime | None = None) -> list[str]:
     A folder whose record never got written is deleted once it is older than
     the retention time.
     """
-    try:
-        folders = default_storage.listdir(ROOT)[0]
-    except FileNotFoundError:
-        return []
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settings.JOB_RETENTION_SECONDS)
     expired = []
-    for batch_id in folders:
+    for batch_id in files.batch_ids():
         batch = batch_get(batch_id)
         if batch is None:
-            gone = _modified(batch_id) < cutoff
+            gone = files.batch_last_change(batch_id) < cutoff
         else:
             gone = all(records.job_get(job_id) is None for job_id in batch.job_ids)
         if gone:
-            default_storage.delete_folder(f"{ROOT}/{batch_id}")
+            files.delete_batch(batch_id)
             expired.append(batch_id)
     return expired
-
-
-def _modified(batch_id: str) -> datetime:
-    stamps = []
-    for name in default_storage.listdir(f"{ROOT}/{batch_id}")[1]:
-        with contextlib.suppress(FileNotFoundError):
-            stamps.append(default_storage.get_modified_time(f"{ROOT}/{batch_id}/{name}"))
-    return max(stamps, default=datetime.min.replace(tzinfo=UTC))
-
-
-def _path(batch_id: object) -> str:
-    return f"{ROOT}/{batch_id}/{RECORD}"

@@ -1,9 +1,9 @@
 """The files of a job: their names, the shape of result.json, and every read and write.
 
 A job is a folder `jobs/<id>/` in Django's default storage (a disk or an S3
-bucket, see editor/storages.py):
+bucket, see storages.py):
 
-    meta.json             the job record, written once at upload (editor/records.py)
+    meta.json             the job record, written once at upload (records.py)
     original.<ext>        the upload, as sent
     original-preview.jpg  the upright photo as a screen-sized JPEG, once analysed
     mask.png              the refined mask at full resolution, once analysed
@@ -14,13 +14,13 @@ bucket, see editor/storages.py):
     preview-<rev>.<ext>   the same look, screen-sized
     result.json           which render is current (schema: `Render`)
 
-No other module builds a path under `jobs/`.
+A batch is a folder `batches/<id>/` holding batch.json (its jobs, in upload order).
+No other module builds a path in the job storage.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,6 +51,9 @@ class Render:
     width: int
     height: int
     seq: int = 0  # which request it answers: a render for an older one never replaces it
+    # The advisor's warnings that still hold once edits are applied; None: never edited,
+    # the analysis's own (advice.json) stand.
+    warnings: list[dict] | None = None
 
 
 def path(job_id: str, name: str) -> str:
@@ -63,12 +66,6 @@ def original_name(extension: str) -> str:
 
 def render_name(kind: str, revision: str, extension: str) -> str:
     return f"{kind}-{revision}.{extension}"
-
-
-def revision(options: dict, edits: object = None) -> str:
-    """A short name for a look (and the mask edits under it): the same look, the same files."""
-    named = options if not edits else {"options": options, "edits": edits}
-    return hashlib.sha1(json.dumps(named, sort_keys=True).encode()).hexdigest()[:10]
 
 
 # Reads and writes
@@ -169,3 +166,47 @@ def delete(job_id: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         default_storage.delete(path(job_id, META))
     default_storage.delete_folder(f"{ROOT}/{job_id}")
+
+
+def size(job_id: str, name: str) -> int:
+    """A stored file's size in bytes; FileNotFoundError (or OSError) once it is gone."""
+    return default_storage.size(path(job_id, name))
+
+
+# Batches: a folder `batches/<id>/` holding batch.json, the list of its jobs.
+
+BATCHES = "batches"
+BATCH = "batch.json"
+
+
+def write_batch(batch_id: str, value: dict) -> None:
+    default_storage.save(f"{BATCHES}/{batch_id}/{BATCH}", ContentFile(json.dumps(value).encode()))
+
+
+def read_batch(batch_id: object) -> dict | None:
+    try:
+        with default_storage.open(f"{BATCHES}/{batch_id}/{BATCH}") as stored:
+            return json.load(stored)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def batch_ids() -> list[str]:
+    try:
+        return default_storage.listdir(BATCHES)[0]
+    except FileNotFoundError:
+        return []
+
+
+def batch_last_change(batch_id: str) -> datetime:
+    """When a file of this batch was last written; the dawn of time for an empty folder."""
+    folder = f"{BATCHES}/{batch_id}"
+    stamps = []
+    for name in default_storage.listdir(folder)[1]:
+        with contextlib.suppress(FileNotFoundError):
+            stamps.append(default_storage.get_modified_time(f"{folder}/{name}"))
+    return max(stamps, default=datetime.min.replace(tzinfo=UTC))
+
+
+def delete_batch(batch_id: str) -> None:
+    default_storage.delete_folder(f"{BATCHES}/{batch_id}")

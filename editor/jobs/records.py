@@ -8,40 +8,18 @@ is the one place that turns those into "queued", "running", "done" or
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import time
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from celery.exceptions import TimeLimitExceeded
 from celery.result import AsyncResult
 from django.conf import settings
-from redis import Redis
 
 from editor.imaging.errors import ImageError
-from editor.jobs import files
-
-TOOL_SLUGS = {"portrait": "portrait", "cutout": "remove-background"}
-STAGES = {
-    "queued": "Waiting for a free worker",
-    "segmenting": "Finding the subject",
-    "compositing": "Blending the layers",
-    "saving": "Saving your result",
-}
-GENERIC_ERROR = "Something went wrong on our side while processing this photo. Please try again."
-TOO_SLOW = "Processing this photo took too long. A smaller or tighter-cropped photo will be faster."
-WORKER_LOST = "The worker handling this photo stopped before it finished. Please try again."
-CRASHED = (
-    "This photo stopped our worker twice, so we gave up on it. "
-    "A smaller, re-exported or differently cropped version may work."
-)
-LOST = "This photo has waited far too long and was probably lost from the queue. Please try again."
-EXPIRED = "This job has expired and its photo was deleted. Please upload it again."
-MAX_CRASHES = 2  # a photo that kills its worker this often is given up
-LOOK_AT_MOST = 500  # a queue longer than this is "busy" enough; don't read it all
+from editor.jobs import files, protocol
+from editor.jobs.states import FORGOTTEN, GENERIC_ERROR, LOST, STAGES, TOO_SLOW, WORKER_LOST
 
 
 @dataclass(frozen=True)
@@ -129,14 +107,20 @@ def status(job: Job) -> Status:
     meta = task.backend.get_task_meta(task.id)
     state, info = meta["status"], meta.get("result")
     render = files.read_render(job.id)
-    style = render.options.get("style", "") if render else ""
-    shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job, style)}
+    shown = {"result": asdict(render) if render else {}, "warnings": _warnings(job, render)}
     if state == "PENDING":
-        waited = _waiting(job)
-        if waited > settings.JOB_QUEUED_STALE_SECONDS and jobs_ahead(job.id) is None:
-            # Queued for ever: its message was lost (a Redis without persistence
-            # restarted). A lost new look leaves the last one standing.
-            lost_at = time.time() - waited + settings.JOB_QUEUED_STALE_SECONDS
+        queued = protocol.queued_at(job.id)
+        if queued is None:
+            # Redis has forgotten the job (it restarted without persistence): storage
+            # still knows whether it has a result. One without is offered a retry.
+            since = datetime.fromisoformat(job.created).timestamp()
+            if render:
+                return Status("done", "saving", finished_at=since, **shown)
+            return Status("failed", "", FORGOTTEN, finished_at=since, **shown)
+        waited = time.time() - queued
+        if waited > settings.JOB_QUEUED_STALE_SECONDS and protocol.jobs_ahead(job.id) is None:
+            # Queued for ever: its message was lost. A lost new look leaves the last one.
+            lost_at = queued + settings.JOB_QUEUED_STALE_SECONDS
             if render:
                 return Status("done", "saving", finished_at=lost_at, **shown)
             return Status("failed", "", LOST, finished_at=lost_at, **shown)
@@ -168,44 +152,14 @@ def _timestamp(date_done: object) -> float:
     return time.time()
 
 
-def jobs_ahead(job_id: str) -> int | None:
-    """How many first analyses a worker takes before this job's; None when its message
-    is no longer in the broker's list (a worker has it, or it was lost).
-
-    Kombu's Redis transport LPUSHes messages and workers BRPOP them, so the ones
-    to the right go first. A new look of a finished job is not looked for: the
-    page shows the last result meanwhile, never a queue."""
-    queue = settings.JOBS_QUEUE
-    waiting = redis_client().lrange(queue, -LOOK_AT_MOST, -1)  # the oldest ones
-    needle = job_id.encode()  # a job's message names it (task id, argument): no need to parse
-    for position, raw in enumerate(reversed(waiting)):
-        if needle in raw:
-            return position
-    if len(waiting) == LOOK_AT_MOST and redis_client().llen(queue) > LOOK_AT_MOST:
-        return LOOK_AT_MOST  # somewhere further back
-    return None
-
-
-def mark_queued(job_id: str) -> None:
-    redis_client().set(_key("queued", job_id), time.time(), ex=settings.JOB_RETENTION_SECONDS)
-
-
-def queued_at(job: Job) -> datetime:
-    """When the job was last queued (its upload, or a retry); its upload if Redis forgot."""
-    queued = redis_client().get(_key("queued", job.id))
-    if queued is None:
-        return datetime.fromisoformat(job.created)
-    return datetime.fromtimestamp(float(queued), UTC)
-
-
-def _waiting(job: Job) -> float:
-    """Seconds since the job was last queued."""
-    return (datetime.now(UTC) - queued_at(job)).total_seconds()
-
-
-def _warnings(job: Job, style: str) -> list[dict]:
-    """The advisor's warnings that hold for this blur style, each with its guide page."""
-    found = files.read_json(job.id, files.ADVICE, [])
+def _warnings(job: Job, render: files.Render | None) -> list[dict]:
+    """The advisor's warnings that hold for the render on show, each with its guide page.
+    A render of edits carries the warnings that still hold for the edited mask."""
+    if render is not None and render.warnings is not None:
+        found = render.warnings
+    else:
+        found = files.read_json(job.id, files.ADVICE, [])
+    style = render.options.get("style", "") if render else ""
     shown = [w for w in found if style not in w.get("hidden_with", ())]
     return [{**w, "guide_url": f"/guide/{w['section']}"} for w in shown]
 
@@ -218,36 +172,7 @@ def _visitor_message(exc: object) -> str:
     return GENERIC_ERROR
 
 
-# Crash counting
-
-
-@contextlib.contextmanager
-def crash_counter(job_id: str, kind: str) -> Iterator[None]:
-    """Count the starts of a piece of work that never reached its end.
-
-    A photo that kills its worker outright is handed back to the queue each
-    time; the count it leaves behind stops it from looping until it expires.
-    Any ending, good or bad, clears it, so a job may be re-rendered for ever.
-    """
-    key = _key("attempts", job_id, kind)
-    started = redis_client().incr(key)
-    redis_client().expire(key, settings.JOB_RETENTION_SECONDS)
-    try:
-        if started > MAX_CRASHES:
-            raise ImageError(CRASHED)
-        yield
-    finally:
-        redis_client().delete(key)
-
-
-def crashes_forget(job_id: str) -> None:
-    redis_client().delete(_key("attempts", job_id, "process"))
-
-
-def _key(*parts: str) -> str:
-    return "softfocus:" + ":".join(parts)
-
-
-@functools.cache
-def redis_client() -> Redis:
-    return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+def queued_since(job: Job) -> datetime:
+    """When the job was last queued (its upload, or a retry); its upload if Redis forgot."""
+    queued = protocol.queued_at(job.id)
+    return datetime.fromtimestamp(queued, UTC) if queued else datetime.fromisoformat(job.created)

@@ -1,19 +1,19 @@
-"""What the web can do to a job: submit it, change its look, retry it, purge old ones.
+"""What the web can do to a job: submit it, change its look, edit its mask, retry, purge.
 
 Views, the API and commands call these; they never talk to Celery or storage
 themselves. Work is queued by task name, so the web process never imports
-the worker's code (nor OpenCV, nor ONNX Runtime).
+the worker's code (nor OpenCV, nor ONNX Runtime). Every value arrives typed
+and checked (Options, edits.Batch): nothing here parses a request.
 
 Two queues: `jobs` holds first analyses, `renders` holds new looks of
 finished jobs. A worker takes from both in turn (the Redis transport's
 round robin), so neither can starve the other: a flood of look changes
 costs an upload at most one short render per job ahead of it, and every job
-has at most one render queued (newer requests replace its options).
+has at most one render queued (newer requests join it, see protocol.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import asdict
@@ -25,30 +25,22 @@ from django.conf import settings
 from config import celery_app
 from editor.imaging import edits
 from editor.imaging.options import Options
-from editor.jobs import files, records
+from editor.jobs import files, limits, protocol, records
 from editor.jobs.records import Job
-from editor.policy import ratelimit
+from editor.jobs.refusals import BUSY, Refused
 
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "editor.tasks.process_job"
 RENDER_TASK = "editor.tasks.render_job"
-BUSY = "We are very busy right now. Please try again in a minute."
-
-
-class Refused(Exception):
-    """The request is fine but cannot be taken now; `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int, retry_after: int | None = None):
-        super().__init__(message)
-        self.message, self.status, self.retry_after = message, status, retry_after
+NO_RESULT = "This job has no result yet."
 
 
 def job_submit(
     *, tool: str, data: bytes, filename: str, extension: str, options: Options | None = None
 ) -> Job:
     """Store the upload and queue its job; nothing is left behind if the queue is down."""
-    if settings.MAX_QUEUED_JOBS and queue_length() >= settings.MAX_QUEUED_JOBS:
+    if settings.MAX_QUEUED_JOBS and protocol.queue_length() >= settings.MAX_QUEUED_JOBS:
         raise Refused(BUSY, 503, retry_after=60)
     job = records.job_create(
         job_id=str(uuid.uuid4()),
@@ -58,6 +50,7 @@ def job_submit(
         options=asdict(options or Options()),
     )
     files.write(job.id, job.original, data)
+    protocol.mark_queued(job.id)  # before the record: a visible job is always a known one
     records.job_save(job)  # meta.json last: a job is visible only once its original is complete
     try:
         _send(PROCESS_TASK, job)
@@ -67,65 +60,35 @@ def job_submit(
     return job
 
 
-def job_change_look(*, job: Job, options: Options, client: str = "") -> str:
-    """Queue a new look from the stored mask; returns the revision it will have."""
-    renders_count(client=client)
-    _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
-    chosen = job_want_look(job=job, options=options)
-    job_rerender(job=job)
-    return files.revision(chosen, files.read_json(job.id, files.EDITS, None))
+def job_change_look(*, job: Job, options: Options, client: str = "") -> int:
+    """Queue a render of this look from the stored mask; returns the request's number.
+
+    A job still being analysed takes the look as its first one."""
+    limits.spend_render(client=client, job_id=job.id)
+    return _request(job, options)
 
 
-def renders_count(*, client: str) -> None:
-    """Count one change of look against the client's limit ("" counts nothing): a change
-    of a whole batch counts once, so it cannot run out halfway through the batch."""
-    _limit("renders-client", client, settings.RENDER_RATE_LIMIT)
+def job_edit_mask(
+    *, job: Job, batch: edits.Batch, reset: bool = False, undo: bool = False, client: str = ""
+) -> int:
+    """Add one request's fixes to the job's mask edits (after a reset or an undo, if asked)
+    and queue a render that applies them; the look stays. Returns the request's number.
 
-
-def job_want_look(*, job: Job, options: Options) -> dict:
-    """Record the look the job's next render makes; a job still being analysed gets it
-    as its first look. Returns the options as stored."""
-    chosen = asdict(options.check(job.tool))
-    records.redis_client().set(
-        _wanted_key(job.id), json.dumps(chosen), ex=settings.JOB_RETENTION_SECONDS
-    )
-    return chosen
-
-
-def look_wanted(job_id: str) -> dict | None:
-    """The look last asked for, if any (the worker's first render uses it too)."""
-    wanted = records.redis_client().get(_wanted_key(job_id))
-    return json.loads(wanted) if wanted else None
-
-
-def job_edit_mask(*, job: Job, body: object, client: str = "") -> str:
-    """Add the visitor's fixes to the job's mask edits and queue a render that applies them.
-
-    `body` is the API's JSON: `{"keep": [[x, y]], "remove": [...], "strokes": [...]}`,
-    which adds to the stored edits, with `"reset": true` (start from none) or
-    `"undo": true` (drop the last request's) first. The look stays as it is.
-    Raises edits.EditError with a message for the sender; returns the new revision.
+    Raises edits.EditError (a message for the sender) for edits off the photo, and
+    Refused for a job with no result yet or while another edit is being stored.
     """
     render = files.read_render(job.id)
     if render is None:
-        raise edits.EditError("This job has no result yet.")
-    if not isinstance(body, dict):
-        raise edits.EditError("The edits must be a JSON object.")
-    fields = dict(body)
-    reset, undo = fields.pop("reset", False), fields.pop("undo", False)
-    if not isinstance(reset, bool) or not isinstance(undo, bool):
-        raise edits.EditError("reset and undo must be true or false.")
-    batch = edits.Batch.from_dict(fields).check(render.width, render.height)
+        raise Refused(NO_RESULT, 409)
+    batch.check(render.width, render.height)
     if not (batch or reset or undo):
         raise edits.EditError("Send at least one tap or stroke, or reset or undo.")
-    _limit("renders-client", client, settings.RENDER_RATE_LIMIT)
-    _limit("renders-job", job.id, settings.JOB_RENDER_RATE_LIMIT)
-    stored = edits.Edits() if reset else job_edits(job=job)
-    fixes = (stored.undone() if undo else stored).then(batch).to_dict()
-    files.write_json(job.id, files.EDITS, fixes)
-    job_rerender(job=job)
-    wanted = records.redis_client().get(_wanted_key(job.id))
-    return files.revision(json.loads(wanted) if wanted else render.options, fixes)
+    limits.spend_render(client=client, job_id=job.id)
+    with protocol.edits_lock(job.id):  # read, change and store as one: no request is lost
+        stored = edits.Edits() if reset else job_edits(job=job)
+        fixes = (stored.undone() if undo else stored).then(batch)
+        files.write_json(job.id, files.EDITS, fixes.to_dict())
+    return _request(job, None)
 
 
 def job_edits(*, job: Job) -> edits.Edits:
@@ -133,39 +96,27 @@ def job_edits(*, job: Job) -> edits.Edits:
     return edits.Edits.from_dict(files.read_json(job.id, files.EDITS, {}))
 
 
-def job_rerender(*, job: Job) -> None:
-    """Queue a render of the wanted look, unless one is already queued (it will take it).
-
-    Every request gets the next number in the job's sequence; a render records
-    the number it answers, and the job's current render is only ever replaced
-    by one that answers a later request (two workers may render one job at once).
-    """
-    client = records.redis_client()
-    client.incr(_seq_key(job.id))
-    client.expire(_seq_key(job.id), settings.JOB_RETENTION_SECONDS * 2)
-    AsyncResult(job.id).forget()  # the page shows "updating" until the new look lands
-    # Short-lived: should the queued render be lost, a later request queues another.
-    fresh = client.set(_render_queued_key(job.id), 1, nx=True, ex=settings.JOB_STALE_SECONDS)
-    if fresh:
-        _send(RENDER_TASK, job)
+def job_wants_look(*, job: Job, options: Options) -> None:
+    """Record the look a job still being analysed gets first; no render is queued
+    (its analysis renders it, or queues the render itself)."""
+    protocol.request_render(job.id, options)
+    protocol.forget_queued_render(job.id)
+    if protocol.has_result(job.id):  # its first look landed a moment ago
+        _request(job, None)
 
 
-def render_take(job_id: str) -> tuple[dict | None, int]:
-    """For the worker: the look to render now and the request it answers. From here on,
-    newer requests queue a render of their own."""
-    client = records.redis_client()
-    client.delete(_render_queued_key(job_id))
-    seq = int(client.get(_seq_key(job_id)) or 0)  # before the look: never newer than it
-    wanted = client.get(_wanted_key(job_id))
-    return (json.loads(wanted) if wanted else None), seq
+def job_catch_up(*, job: Job) -> None:
+    """For the worker: queue a render for the requests made while this job's last render
+    was being made (a look chosen during the analysis)."""
+    _request(job, None)
 
 
 def job_retry(*, job: Job) -> None:
     """Start a failed job again from its upload."""
-    _limit("retries", job.id, settings.RETRY_LIMIT)
+    limits.spend_retry(job_id=job.id)
     AsyncResult(job.id).forget()  # start from a clean state
-    records.crashes_forget(job.id)
-    records.redis_client().delete(_render_queued_key(job.id))
+    protocol.crashes_forget(job.id)
+    protocol.forget_queued_render(job.id)
     _send(PROCESS_TASK, job)
 
 
@@ -200,11 +151,6 @@ def _expired(job_id: str, cutoff: datetime) -> bool:
     return max(finished, changed or finished) < cutoff
 
 
-def queue_length() -> int:
-    """Jobs waiting for a worker (renders of finished jobs not counted)."""
-    return records.redis_client().llen(settings.JOBS_QUEUE)
-
-
 def time_limits() -> dict:
     """Celery writes the limits into each job's message, so the sender's settings rule."""
     return {
@@ -213,34 +159,15 @@ def time_limits() -> dict:
     }
 
 
+def _request(job: Job, options: Options | None) -> int:
+    """Number a render request and queue a render unless one is queued already."""
+    seq, fresh = protocol.request_render(job.id, options)
+    AsyncResult(job.id).forget()  # the page shows "updating" until the new render lands
+    if fresh:
+        celery_app.send_task(RENDER_TASK, args=[job.id], task_id=job.id, **time_limits())
+    return seq
+
+
 def _send(task: str, job: Job) -> None:
+    protocol.mark_queued(job.id)  # before the message: a worker may finish it at once
     celery_app.send_task(task, args=[job.id], task_id=job.id, **time_limits())
-    records.mark_queued(job.id)
-
-
-def _limit(bucket: str, key: str, limit: int) -> None:
-    if key and not ratelimit.allow(bucket, key, limit, settings.RENDER_RATE_WINDOW):
-        minutes = max(1, settings.RENDER_RATE_WINDOW // 60)
-        raise Refused(
-            f"That is more changes than we can make in {minutes} minutes. "
-            "Please wait a little and try again.",
-            429,
-            retry_after=settings.RENDER_RATE_WINDOW,
-        )
-
-
-def _wanted_key(job_id: str) -> str:
-    return f"softfocus:render:wanted:{job_id}"
-
-
-def _render_queued_key(job_id: str) -> str:
-    return f"softfocus:render:queued:{job_id}"
-
-
-def _seq_key(job_id: str) -> str:
-    return f"softfocus:render:seq:{job_id}"
-
-
-def render_lock(job_id: str):
-    """Held while a render decides whether it replaces the job's current one."""
-    return records.redis_client().lock(f"softfocus:render:lock:{job_id}", timeout=30)

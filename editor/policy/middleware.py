@@ -8,12 +8,10 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from kombu.exceptions import OperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from editor.jobs.protocol import UNREACHABLE
 
 logger = logging.getLogger(__name__)
-UNREACHABLE = (OperationalError, RedisConnectionError, RedisTimeoutError)
 
 
 def content_security_policy(get_response: Callable) -> Callable:

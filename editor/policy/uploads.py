@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from editor.jobs import services
-from editor.policy import ratelimit
-from editor.policy.middleware import UNREACHABLE
+from editor.jobs import limits, protocol
+from editor.jobs.protocol import UNREACHABLE
+from editor.jobs.refusals import BUSY, Refused
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +43,9 @@ def client_key(request: HttpRequest) -> str:
 
 def upload_allowed(request: HttpRequest) -> bool:
     """Count this upload; False once the client has used up its window."""
-    return ratelimit.allow(
+    return limits.allow(
         "uploads", client_key(request), settings.UPLOAD_RATE_LIMIT, settings.UPLOAD_RATE_WINDOW
     )
-
-
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    message: str
-    retry_after: int | None = None
 
 
 def _queue_full() -> bool:
@@ -61,12 +54,12 @@ def _queue_full() -> bool:
     if not settings.MAX_QUEUED_JOBS:
         return False
     try:
-        return services.queue_length() >= settings.MAX_QUEUED_JOBS
+        return protocol.queue_length() >= settings.MAX_QUEUED_JOBS
     except UNREACHABLE:
         return False  # the view's own call to Redis answers with the 503 page
 
 
-def refusal(request: HttpRequest, batch: bool = False) -> Refusal | None:
+def refusal(request: HttpRequest, batch: bool = False) -> Refused | None:
     """Why this upload must be turned away, judged from its headers alone."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -88,15 +81,15 @@ def refusal(request: HttpRequest, batch: bool = False) -> Refusal | None:
                 f"This file is {declared / 1048576:.1f} MB; the limit is "
                 f"{settings.MAX_UPLOAD_MB} MB. Please upload a smaller photo."
             )
-        return Refusal(413, message)
+        return Refused(message, 413)
     if _queue_full():
-        return Refusal(503, services.BUSY, retry_after=60)
+        return Refused(BUSY, 503, retry_after=60)
     if not upload_allowed(request):
         minutes = max(1, settings.UPLOAD_RATE_WINDOW // 60)
-        return Refusal(
-            429,
+        return Refused(
             f"You have uploaded {settings.UPLOAD_RATE_LIMIT} photos in the last {minutes} minutes, "
             "which is our limit. Please wait a few minutes and try again.",
+            429,
         )
     return None
 

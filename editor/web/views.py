@@ -8,10 +8,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from editor.jobs import files, records, services
+from editor.jobs import files, protocol, records, services
 from editor.jobs.records import Job
+from editor.jobs.refusals import Refused
+from editor.jobs.states import TOOL_SLUGS
 from editor.policy import uploads
-from editor.web import batch_views
+from editor.web import batches
 from editor.web.forms import LookForm, UploadForm, first_error
 from editor.web.responses import TOOL_PAGES, refused_json, refused_upload_page, with_retry_after
 
@@ -28,12 +30,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def tool(request: HttpRequest, tool: str) -> HttpResponse:
     posted = request.method == "POST"
     if posted and len(request.FILES.getlist("image")) > 1:  # several photos, without JavaScript
-        return batch_views.create(request, tool)
+        return batches.create(request, tool)
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
     if posted and form.is_valid():
         try:
             job = services.job_submit(tool=tool, **form.job_fields())
-        except services.Refused as refused:
+        except Refused as refused:
             return refused_upload_page(request, refused, tool)
         return redirect("job", job_id=job.id)
     return render(request, TOOL_PAGES[tool], {"form": form}, status=400 if posted else 200)
@@ -57,7 +59,9 @@ def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
             "stage": status.stage,
             "html": html,
             "revision": status.result.get("revision"),
+            "request": status.result.get("seq", 0),  # the request the full-size file answers
             "preview_revision": preview.get("revision"),
+            "preview_request": preview.get("seq", 0),
             "preview_url": _file_url(found, "preview", preview.get("revision")),
             "result_url": _file_url(found, "result", status.result.get("revision")),
         }
@@ -71,21 +75,21 @@ def job_look(request: HttpRequest, job_id: UUID) -> HttpResponse:
     form = LookForm(request.POST, tool=found.tool)
     wants_json = "application/json" in request.headers.get("Accept", "")
     refused = None
-    if not files.read_render(found.id):  # nothing to change yet: the first look is coming
-        refused = services.Refused("No result yet.", 409)
+    if not protocol.has_result(found.id):  # nothing to change yet: the first look is coming
+        refused = Refused("No result yet.", 409)
     elif not form.is_valid():
-        refused = services.Refused(first_error(form), 400)
+        refused = Refused(first_error(form), 400)
     else:
         try:
-            revision = services.job_change_look(
+            number = services.job_change_look(
                 job=found, options=form.cleaned_data["options"], client=uploads.client_key(request)
             )
-        except services.Refused as exc:
+        except Refused as exc:
             refused = exc
     if wants_json and refused:
         return refused_json(refused)
     if wants_json:
-        return JsonResponse({"revision": revision}, status=202)
+        return JsonResponse({"request": number}, status=202)
     return _refused_page(request, found, refused) if refused else redirect("job", job_id=found.id)
 
 
@@ -95,12 +99,12 @@ def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
     if records.status(found).state == "failed":
         try:
             services.job_retry(job=found)
-        except services.Refused as refused:
+        except Refused as refused:
             return _refused_page(request, found, refused)
     return redirect("job", job_id=found.id)
 
 
-def _refused_page(request: HttpRequest, found: Job, refused: services.Refused) -> HttpResponse:
+def _refused_page(request: HttpRequest, found: Job, refused: Refused) -> HttpResponse:
     """The job page again, saying why (without JavaScript: the script says it in place)."""
     context = _job_context(found, refused.message)
     response = render(request, "editor/job.html", context, status=refused.status)
@@ -117,7 +121,7 @@ def job_file(request: HttpRequest, job_id: UUID, name: str) -> FileResponse:
     if stored is None:
         raise Http404("Not ready")
     extension = stored_name.rsplit(".", 1)[1]
-    label = records.TOOL_SLUGS[found.tool] if name == "result" else name
+    label = TOOL_SLUGS[found.tool] if name == "result" else name
     response = FileResponse(
         stored,
         as_attachment="download" in request.GET,
@@ -156,8 +160,8 @@ def _job_context(found: Job, refusal: str = "") -> dict:
     """What the job page and its polling view render: the same fragment, the same data."""
     status = records.status(found)
     waiting = not status.finished
-    ahead = records.jobs_ahead(found.id) if status.state == "queued" else None
-    since = records.queued_at(found).isoformat(timespec="seconds") if waiting else ""
+    ahead = protocol.jobs_ahead(found.id) if status.state == "queued" else None
+    since = records.queued_since(found).isoformat(timespec="seconds") if waiting else ""
     look = LookForm.showing(status.options, tool=found.tool)
     context = {"job": found, "status": status, "look": look, "ahead": ahead, "since": since}
     return context | {"refusal": refusal}

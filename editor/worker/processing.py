@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from editor.imaging import advice, edits, encode, foreground, painting, pipeline, taps
 from editor.imaging.errors import ImageError
-from editor.jobs import files, records, services
+from editor.imaging.options import Options
+from editor.jobs import files, protocol, records, services
 from editor.jobs.records import Job
+from editor.jobs.states import EXPIRED
 from editor.worker import engine
 
 logger = logging.getLogger(__name__)
@@ -28,54 +30,71 @@ _CROPS: dict[str, dict] = {}
 
 
 def job_process(*, job_id: str, report: Report) -> dict:
-    """Analyse the photo, store its mask and advice, render the first look. Safe to run twice."""
+    """Analyse the photo, render its first look, then store the mask and the advice.
+    The preview comes first: the page shows it while the rest is written. Safe to run twice."""
     job = _get(job_id)
     report("segmenting")
-    with records.crash_counter(job.id, "process"):
+    with protocol.crash_counter(job.id, "process"):
         analysis = pipeline.analyse(
             files.read(job.id, job.original), on_stage=report, **engine.model_args()
         )
         layers = analysis.layers
+        _remember(job.id, layers)
+        report("compositing")
+        # A look chosen while the photo was analysed (the batch page) beats the upload's.
+        wanted, seq = protocol.take(job.id)
+        options = wanted or Options(**job.options)
+        draft = _preview(job, layers, options, report, seq)
         warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
         closer = advice.second_look(layers.photo.pixels, analysis.plain_mask, engine.session())
         warnings += [closer] if closer else []
         files.write(job.id, files.MASK, encode.mask_png(layers.mask))
         files.write(job.id, files.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
         files.write_json(job.id, files.ADVICE, [asdict(w) for w in warnings])
-        _remember(job.id, layers)
-        report("compositing")
-        # A look chosen while the photo was analysed (the batch page) beats the upload's.
-        options = services.look_wanted(job.id) or job.options
-        shown = _render(job, layers, pipeline.Options(**options), report)
-    if services.look_wanted(job.id) not in (None, options):  # chosen while this one was made
-        services.job_rerender(job=job)
+        shown = _finish(job, draft)
+    if protocol.latest_request(job.id) > seq:  # asked for while this one was made
+        services.job_catch_up(job=job)
     return shown
 
 
 def job_render(*, job_id: str, report: Report) -> dict:
     """The wanted look from the stored mask: no network run."""
-    wanted, seq = services.render_take(job_id)  # first: whatever happens next, newer requests queue
+    wanted, seq = protocol.take(job_id)  # first: whatever happens next, newer requests queue
     job = _get(job_id)
     report("compositing")
     # Counted per request: renders of one job running side by side are not crashes.
-    with records.crash_counter(job.id, f"render-{seq}"):
+    with protocol.crash_counter(job.id, f"render-{seq}"):
         current = files.read_render(job.id)
-        wanted = wanted or (current.options if current else job.options)
-        return _render(job, _layers(job), pipeline.Options(**wanted), report, seq=seq)
+        options = wanted or Options(**(current.options if current else job.options))
+        draft = _preview(job, _layers(job), options, report, seq)
+        return _finish(job, draft)
 
 
-def _render(
-    job: Job, layers: pipeline.Layers, options: pipeline.Options, report: Report, seq: int = 0
-) -> dict:
-    """Preview first (the page shows it at once), then the full-size file."""
-    chosen = asdict(options.check(job.tool))
+@dataclass
+class _Draft:
+    """A render whose preview is stored and shown; its full-size file is still to come."""
+
+    layers: pipeline.Layers  # full size, with the edits painted
+    options: Options
+    revision: str
+    preview: str
+    seq: int
+    warnings: list[dict] | None  # None: never edited
+    current: dict | None = None  # set when this render is already on show
+
+
+def _preview(
+    job: Job, layers: pipeline.Layers, options: Options, report: Report, seq: int
+) -> _Draft:
+    """The preview of this look with the stored edits, stored and reported at once."""
     stored = files.read_json(job.id, files.EDITS, None)  # None: never edited
     fixes = stored or {}
-    revision = files.revision(chosen, fixes)
+    revision = protocol.revision(options, fixes)
     current = files.read_render(job.id)
-    if current and current.revision == revision:
-        return asdict(current)  # asked twice while queued: already on show
+    if current and current.revision == revision:  # asked twice while queued: already on show
+        return _Draft(layers, options, revision, current.preview, seq, None, asdict(current))
     shown = layers.shrunk(pipeline.PREVIEW_SIDE)
+    plan = None
     if fixes:
         plan = taps.plan(
             layers.photo.pixels,
@@ -88,32 +107,40 @@ def _render(
     small = pipeline.preview(shown, job.tool, options)
     preview = files.render_name("preview", revision, small.extension)
     files.write(job.id, preview, small.image)
-    report("saving", preview={"revision": revision})
+    report("saving", preview={"revision": revision, "seq": seq})
+    warnings = None
     if stored is not None:  # edited once: the advisor reads the mask on show
-        warnings = advice.advise(shown.photo.pixels, shown.mask, job.tool)
-        files.write_json(job.id, files.ADVICE, [asdict(w) for w in warnings])
-    if fixes:
+        warnings = [asdict(w) for w in advice.advise(shown.photo.pixels, shown.mask, job.tool)]
+    if plan is not None:
         layers = _painted(layers, plan)
-    if stored is not None:
-        files.write(job.id, files.EDITED_MASK, encode.mask_png(layers.mask))
-    rendered = pipeline.finish(layers, job.tool, options)
-    result = files.render_name("result", revision, rendered.extension)
+    return _Draft(layers, options, revision, preview, seq, warnings)
+
+
+def _finish(job: Job, draft: _Draft) -> dict:
+    """The full-size file, then result.json: the render on show, unless a later one is."""
+    if draft.current is not None:
+        return draft.current
+    if draft.warnings is not None:
+        files.write(job.id, files.EDITED_MASK, encode.mask_png(draft.layers.mask))
+    rendered = pipeline.finish(draft.layers, job.tool, draft.options)
+    result = files.render_name("result", draft.revision, rendered.extension)
     files.write(job.id, result, rendered.image)
     render = files.Render(
         result=result,
-        preview=preview,
-        revision=revision,
-        options=chosen,
+        preview=draft.preview,
+        revision=draft.revision,
+        options=asdict(draft.options),
         width=rendered.width,
         height=rendered.height,
-        seq=seq,
+        seq=draft.seq,
+        warnings=draft.warnings,
     )
-    with services.render_lock(job.id):
+    with protocol.render_lock(job.id):
         current = files.read_render(job.id)
-        if current and current.seq > seq:
+        if current and current.seq > draft.seq:
             return asdict(current)  # a later request's render finished first: it stays
         files.write_render(job.id, render)
-    files.remove_other_renders(job.id, keep=(result, preview))
+    files.remove_other_renders(job.id, keep=(result, draft.preview))
     return asdict(render)
 
 
@@ -153,5 +180,5 @@ def _remember(job_id: str, layers: pipeline.Layers) -> None:
 def _get(job_id: str) -> Job:
     job = records.job_get(job_id)
     if job is None:
-        raise ImageError(records.EXPIRED)
+        raise ImageError(EXPIRED)
     return job

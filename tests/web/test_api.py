@@ -24,6 +24,7 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
     assert all(set(w) == {"code", "message", "guide_url", "where"} for w in warnings)
     assert done.pop("options")["background"] == "transparent"
     assert len(done.pop("revision")) == 10
+    assert done.pop("request") == 0  # the first render answers no request of the visitor's
     assert done == {
         "id": body["id"],
         "tool": "cutout",

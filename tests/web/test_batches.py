@@ -11,7 +11,7 @@ from PIL import Image
 
 from config import celery_app
 from editor.api import openapi
-from editor.jobs import batches, files, records, services
+from editor.jobs import batches, files, protocol, records
 from tests.conftest import encode, running_worker
 from tests.web.conftest import wait_for
 
@@ -191,7 +191,7 @@ def test_a_full_queue_met_after_the_guard_still_says_when_to_come_back(client, s
     assert "very busy" in page.content.decode()
     api = client.post("/api/batches", {"image": _files(photos), "tool": "cutout"})
     assert api.status_code == 503 and api["Retry-After"] == "60"
-    assert services.queue_length() == 0  # nothing of either was queued
+    assert protocol.queue_length() == 0  # nothing of either was queued
 
 
 def test_one_look_for_all_reaches_the_photos_still_waiting_too(client, settings, photos):

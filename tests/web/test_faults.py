@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor.jobs import records, services
+from editor.jobs import protocol, services
 from tests import stored
 from tests.conftest import encode, running_worker
 from tests.environment import redis_server
@@ -187,7 +187,7 @@ def test_a_photo_that_kills_its_worker_twice_is_given_up_with_a_message(
     attempts = f"softfocus:attempts:{job_url.split('/')[2]}:process"
     for attempt in (b"1", b"2"):
         deadline = time.monotonic() + 60
-        while records.redis_client().get(attempts) != attempt and time.monotonic() < deadline:
+        while protocol.client().get(attempts) != attempt and time.monotonic() < deadline:
             time.sleep(0.02)
         (pool,) = worker.pool_processes()  # mid-job: it has just started this attempt
         pool.send_signal(signal.SIGKILL)

@@ -6,53 +6,103 @@ import sys
 
 from tests.paths import ROOT
 
-# Each module of the job layer, and the modules of it that it may import: the
-# web's entry points above the services, the services above the record and
-# the files; the worker's side (tasks, processing, engine) off to one side.
-ALLOWED = {
-    "jobfiles": set(),
-    "records": {"jobfiles"},
-    "services": {"jobfiles", "records", "ratelimit"},
-    "engine": set(),
-    "processing": {"engine", "jobfiles", "records", "services"},
-    "tasks": {"engine", "processing", "records"},
-    "uploads": {"ratelimit", "services", "middleware"},
-    "responses": {"services", "uploads", "forms"},  # the refusals shared by views and api
-    "views": {"jobfiles", "records", "services", "uploads", "forms", "responses"},
-    "api": {"jobfiles", "records", "services", "uploads", "forms", "responses"},
+# Which of editor's packages each part may import: the pages and the API above the
+# request policy, above the job layer, above the pure pipeline; the worker beside the
+# web, never under it; the reports on the pipeline alone.
+PACKAGES = {
+    "imaging": set(),
+    "reports": {"imaging"},
+    "jobs": {"imaging"},
+    "worker": {"jobs", "imaging"},
+    "policy": {"jobs", "imaging"},
+    "web": {"policy", "jobs", "imaging"},
+    "api": {"web", "policy", "jobs", "imaging"},
+    "management": {"management", "worker", "jobs", "reports", "imaging"},
+    "tasks": {"worker", "jobs", "imaging"},
+    "urls": {"web", "api"},
+    "apps": set(),
+}
+# Inside the job layer, one way too: files and plain data at the bottom, services on top.
+JOB_MODULES = {
+    "files": set(),
+    "states": set(),
+    "refusals": set(),
+    "storages": set(),
+    "backends": set(),
+    "protocol": {"files", "refusals"},
+    "limits": {"protocol", "refusals"},
+    "records": {"files", "protocol", "states"},
+    "services": {"files", "limits", "protocol", "records", "refusals"},
+    "batches": {"files", "limits", "protocol", "records", "refusals", "services", "states"},
 }
 
 
-def _editor_imports(module: str) -> set[str]:
-    tree = ast.parse((ROOT / "editor" / f"{module}.py").read_text())
+def _imports(path) -> set[str]:
+    """The editor modules a file imports, as dotted names under editor."""
+    tree = ast.parse(path.read_text())
+    package = ".".join(path.relative_to(ROOT).parent.parts)
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("editor"):
-            found |= {alias.name for alias in node.names}
-    return found - {"imaging"}
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            if base.startswith("editor"):
+                found |= {f"{base}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("editor")}
+    return found
 
 
-def test_the_job_modules_import_each_other_in_one_direction_only():
-    layer = set(ALLOWED)
-    for module, allowed in ALLOWED.items():
-        imported = _editor_imports(module) & (layer | {"forms", "middleware", "ratelimit"})
-        assert imported <= allowed, f"editor/{module}.py imports {imported - allowed}"
-    assert not (ROOT / "editor" / "jobs.py").exists()
-    assert not (ROOT / "editor" / "storage.py").exists()
+def _part(dotted: str) -> str:
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
-def test_nothing_but_jobfiles_names_a_job_file():
+def test_every_package_imports_the_others_in_one_direction_only():
     for path in (ROOT / "editor").rglob("*.py"):
-        if path.name in ("jobfiles.py",):
+        part = _part(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        if part in ("", "__init__"):
+            continue
+        allowed = PACKAGES[part] | {part}
+        for target in _imports(path):
+            assert _part(target) in allowed, f"{path.relative_to(ROOT)} imports {target}"
+
+
+def test_the_job_layer_imports_its_own_modules_one_way():
+    for module, allowed in JOB_MODULES.items():
+        imported = {t.split(".")[2] for t in _imports(ROOT / "editor" / "jobs" / f"{module}.py")}
+        imported = imported & set(JOB_MODULES)
+        assert imported <= allowed, f"editor/jobs/{module}.py imports {imported - allowed}"
+    assert set(JOB_MODULES) == {p.stem for p in (ROOT / "editor" / "jobs").glob("[a-z]*.py")}
+
+
+def test_nothing_but_the_files_module_names_a_stored_file():
+    names = ('"meta.json"', '"mask.png"', '"result.json"', '"advice.json"', '"batch.json"')
+    for path in (ROOT / "editor").rglob("*.py"):
+        if path.relative_to(ROOT).as_posix() == "editor/jobs/files.py":
             continue
         text = path.read_text()
-        for name in ('"meta.json"', '"mask.png"', '"result.json"', '"advice.json"', 'f"jobs/{'):
+        for name in (*names, 'f"jobs/{', 'f"batches/{', "default_storage"):
             assert name not in text, f"{path.relative_to(ROOT)} names {name}"
+
+
+def test_every_redis_key_is_spelled_in_the_protocol_module():
+    for path in (ROOT / "editor").rglob("*.py"):
+        if path.relative_to(ROOT).as_posix() == "editor/jobs/protocol.py":
+            continue
+        text = path.read_text()
+        assert "softfocus:" not in text, f"{path.relative_to(ROOT)} spells a Redis key"
+        assert "Redis(" not in text and "Redis.from_url" not in text
+
+
+def test_only_the_worker_computes_a_revision():
+    for path in (ROOT / "editor").rglob("*.py"):
+        text = path.read_text()
+        where = path.relative_to(ROOT).as_posix()
+        if "revision(" in text.replace("def revision(", ""):
+            assert where.startswith("editor/worker/"), f"{where} computes a revision"
 
 
 WEB_IMPORTS = """

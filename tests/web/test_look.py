@@ -46,7 +46,8 @@ def test_a_new_blur_comes_from_the_stored_mask_without_running_the_network_again
     changed = client.post(f"/api/jobs/{first['id']}/render", {"strength": "3", "style": "lens"})
     assert changed.status_code == 202
     done = wait_for(client, first["status_url"], until=["done"])
-    assert done["revision"] == changed.json()["revision"] != first["revision"]
+    assert done["request"] == changed.json()["request"] == 1
+    assert done["revision"] != first["revision"]
     assert done["options"]["style"] == "lens" and done["options"]["strength"] == 3.0
     strong = np.asarray(_image(client, done["result_url"]), dtype=float)
     assert len(network_runs) == 2  # the network ran for the upload only

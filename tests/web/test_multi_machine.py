@@ -108,13 +108,13 @@ def _get_json(url: str) -> dict:
         return json.load(response)
 
 
-def _wait_done(url: str, revision: str | None = None, timeout: float = 120) -> dict:
+def _wait_done(url: str, request: int = 0, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body = _get_json(url)
         if body["status"] == "failed":
             raise AssertionError(f"job failed: {body}")
-        if body["status"] == "done" and revision in (None, body["revision"]):
+        if body["status"] == "done" and body["request"] >= request:
             return body
         time.sleep(0.3)
     raise AssertionError(f"{url} did not finish in {timeout} s: {body}")
@@ -155,7 +155,7 @@ def test_a_web_and_two_workers_share_only_redis_and_the_bucket(
 
     # A new look may land on either worker: its layers come from the bucket.
     look = _post(f"{jobs[0]['status_url']}/render", {"strength": "2.5", "style": "lens"})
-    changed = _wait_done(jobs[0]["status_url"], revision=look["revision"])
+    changed = _wait_done(jobs[0]["status_url"], request=look["request"])
     assert changed["options"]["style"] == "lens"
     assert _download(changed["result_url"]).size == (256, 256)
 

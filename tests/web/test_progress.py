@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
-from editor.jobs import records
+from editor.jobs import protocol
 
 
 def _upload(client, photo: bytes) -> str:
@@ -25,7 +25,7 @@ def test_a_job_a_worker_has_taken_says_it_is_starting_not_waiting(client, small_
     celery_app.control.purge()
     job_url = _upload(client, small_photo)
     # Take its message off the queue the way a worker does, before any stage is reported.
-    taken = records.redis_client().rpop(settings.JOBS_QUEUE)
+    taken = protocol.client().rpop(settings.JOBS_QUEUE)
     assert taken is not None
     page = client.get(job_url).content.decode()
     assert "Starting…" in page

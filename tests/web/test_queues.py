@@ -6,8 +6,7 @@ import time
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
-from editor.imaging.options import Options
-from editor.jobs import files, records, services
+from editor.jobs import files, protocol, records, services
 from editor.worker import processing
 from tests.conftest import running_worker
 from tests.web.conftest import wait_for
@@ -19,7 +18,7 @@ def _submit(client, photo: bytes, tool: str = "portrait", **extra) -> dict:
 
 
 def _queued(name: str) -> list[dict]:
-    return [json.loads(m) for m in records.redis_client().lrange(name, 0, -1)]
+    return [json.loads(m) for m in protocol.client().lrange(name, 0, -1)]
 
 
 def test_the_same_look_chosen_three_times_works_every_time(client, celery_worker, small_photo):
@@ -50,7 +49,7 @@ def test_a_flood_of_look_changes_queues_one_render_and_the_newest_look_wins(clie
         assert wait_for(client, other["status_url"])["status"] == "done"
         final = wait_for(client, job["status_url"], until=["done"])
     assert final["options"]["strength"] == strengths[-1]
-    assert final["revision"] == answer.json()["revision"]
+    assert final["request"] == answer.json()["request"] == len(strengths)
 
 
 def test_uploads_get_a_friendly_busy_answer_while_the_queue_is_full(client, small_photo, settings):
@@ -117,20 +116,18 @@ def test_a_render_for_an_older_request_never_replaces_a_newer_one(client, small_
         assert wait_for(client, job["status_url"])["status"] == "done"
     celery_app.control.purge()
     client.post(f"/api/jobs/{job['id']}/render", {"style": "lens"})
-    older, older_seq = services.render_take(job["id"])  # worker 1 takes it and is slow
+    older, older_seq = protocol.take(job["id"])  # worker 1 takes it and is slow
     newer = client.post(f"/api/jobs/{job['id']}/render", {"style": "gaussian", "strength": "2"})
     processing.job_render(job_id=job["id"], report=lambda *a, **k: None)  # worker 2, fast
     shown = files.read_render(job["id"])
-    assert shown.revision == newer.json()["revision"]
+    assert shown.seq == newer.json()["request"] > older_seq
+    assert shown.options["style"] == "gaussian"
     job_record = records.job_get(job["id"])
-    processing._render(  # worker 1 finishes last
-        job_record,
-        processing._layers(job_record),
-        Options(**older),
-        lambda *a, **k: None,
-        seq=older_seq,
+    draft = processing._preview(  # worker 1 finishes last
+        job_record, processing._layers(job_record), older, lambda *a, **k: None, older_seq
     )
-    assert files.read_render(job["id"]).revision == newer.json()["revision"]
+    processing._finish(job_record, draft)
+    assert files.read_render(job["id"]) == shown
 
 
 def test_a_job_still_in_the_queue_is_never_called_lost_nor_purged(client, small_photo, settings):

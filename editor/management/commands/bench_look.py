@@ -89,11 +89,11 @@ def _time_changes(
     shown, written = [], []
     for change in changes:
         started = time.monotonic()
-        wanted = post(target, change)["revision"]
-        state = _until(status_url, lambda s, w=wanted: s["preview_revision"] == w)
+        wanted = post(target, change)["request"]
+        state = _until(status_url, lambda s, w=wanted: s["preview_request"] >= w)
         urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
         shown.append(time.monotonic() - started)
-        _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["revision"] == w)
+        _until(status_url, lambda s, w=wanted: s["status"] == "done" and s["request"] >= w)
         written.append(time.monotonic() - started)
     return shown, written
 

@@ -1,5 +1,7 @@
-"""Several photos at once: the batch page, its polling view, one look for all, the ZIP,
-and the same for scripts under /api/batches."""
+"""Several photos at once: the batch page, its polling view, one look for all, the ZIP.
+
+The API's batches (editor/api/batches.py) read uploads with `submit` and send the ZIP
+with `download`, as these pages do."""
 
 from collections.abc import Iterator
 from uuid import UUID
@@ -9,26 +11,19 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from editor.imaging.options import TOOLS, Options
-from editor.jobs import batches, records, services
+from editor.imaging.options import Options
+from editor.jobs import batches, records
+from editor.jobs.refusals import Refused
+from editor.jobs.states import TOOL_SLUGS
 from editor.policy import uploads
 from editor.web.forms import LookForm, UploadForm, first_error
-from editor.web.responses import (
-    refused_json,
-    refused_upload_json,
-    refused_upload_page,
-    with_retry_after,
-)
-
-Refused = services.Refused
+from editor.web.responses import refused_json, refused_upload_page, with_retry_after
 
 
-def _submit(request: HttpRequest, tool: str, options: Options | None = None) -> batches.Batch:
+def submit(request: HttpRequest, tool: str, options: Options | None = None) -> batches.Batch:
     """A batch of every `image` part; the bad ones are listed, not fatal."""
     files = request.FILES.getlist("image")
     if not files:
@@ -66,7 +61,7 @@ def _photos(files: list[UploadedFile], refused: list[dict]) -> Iterator[batches.
 @require_POST
 def create(request: HttpRequest, tool: str) -> HttpResponse:
     try:
-        batch = _submit(request, tool)
+        batch = submit(request, tool)
     except Refused as exc:
         return refused_upload_page(request, exc, tool)
     return redirect("batch", batch_id=batch.id)
@@ -112,7 +107,7 @@ def download(request: HttpRequest, batch_id: UUID) -> StreamingHttpResponse:
     archive = batches.batch_zip(batch=batch, masks=request.GET.get("masks") in ("1", "true"))
     response = StreamingHttpResponse(archive, content_type="application/zip")
     response["Content-Length"] = len(archive)
-    name = f"softfocus-{records.TOOL_SLUGS[batch.tool]}-{batch.id[:8]}.zip"
+    name = f"softfocus-{TOOL_SLUGS[batch.tool]}-{batch.id[:8]}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -137,79 +132,3 @@ def _get(batch_id: UUID) -> batches.Batch:
     if found is None:
         raise Http404("No such batch")
     return found
-
-
-# The API
-
-
-@csrf_exempt  # scripts have no CSRF cookie; the API changes no visitor's state
-@uploads.guarded(refused_upload_json, batch=True)
-@require_POST
-def api_create(request: HttpRequest) -> JsonResponse:
-    tool = request.POST.get("tool")
-    if tool not in TOOLS:
-        return JsonResponse({"error": "tool must be portrait or cutout."}, status=400)
-    look_form = LookForm(request.POST, tool=tool)
-    if not look_form.is_valid():
-        return JsonResponse({"error": first_error(look_form)}, status=400)
-    try:
-        batch = _submit(request, tool, look_form.cleaned_data["options"])
-    except Refused as exc:
-        return refused_json(exc)
-    return JsonResponse(_api_body(request, batch, with_state=False), status=202)
-
-
-@require_GET
-def api_detail(request: HttpRequest, batch_id: UUID) -> JsonResponse:
-    batch = batches.batch_get(batch_id)
-    if batch is None:
-        return JsonResponse({"error": "No batch with this id."}, status=404)
-    return JsonResponse(_api_body(request, batch, with_state=True))
-
-
-@require_GET
-def api_zip(request: HttpRequest, batch_id: UUID) -> HttpResponse:
-    if batches.batch_get(batch_id) is None:
-        return JsonResponse({"error": "No batch with this id."}, status=404)
-    return download(request, batch_id)
-
-
-def _api_body(request: HttpRequest, batch: batches.Batch, *, with_state: bool) -> dict:
-    def url(name: str, *args) -> str:
-        return request.build_absolute_uri(reverse(name, args=args))
-
-    body = {
-        "id": batch.id,
-        "tool": batch.tool,
-        "status_url": url("api-batch", batch.id),
-        "zip_url": url("api-batch-zip", batch.id),
-        "jobs": [{"id": job_id, "status_url": url("api-job", job_id)} for job_id in batch.job_ids],
-        "refused": batch.refused,
-    }
-    if with_state:
-        items = batches.batch_items(batch)
-        body["status"] = _api_state(items)
-        for entry, item in zip(body["jobs"], items, strict=True):
-            entry.update(_api_job(item))
-    return body
-
-
-def _api_state(items: list[batches.Item]) -> str:
-    if not all(item.finished for item in items):
-        return "running"
-    failed = all(item.status is None or item.status.state == "failed" for item in items)
-    return "failed" if failed else "done"
-
-
-def _api_job(item: batches.Item) -> dict:
-    if item.job is None:
-        expired = {"filename": "", "stage": "", "warnings": []}
-        return expired | {"status": "failed", "error": records.EXPIRED}
-    status = item.status
-    return {
-        "filename": item.job.filename,
-        "status": status.state,
-        "stage": status.stage,
-        "error": status.error or None,
-        "warnings": [warning["code"] for warning in status.warnings],
-    }
