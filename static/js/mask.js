@@ -191,11 +191,11 @@ window.softfocusFix = function (box, follower) {
     return fetch(editor.getAttribute("data-detail-url"), { cache: "no-store" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        if (!data.revision) return;
         edits = data.edits || [];
         spots = (data.warnings || []).filter(function (w) { return w.where; })
           .map(function (w) { return w.where; });
-        if (data.revision !== revision) {
+        // The revision is given once the job is done: only then is its mask file the one on show.
+        if (data.revision && data.revision !== revision) {
           revision = data.revision;
           maskImage.src = editor.getAttribute("data-mask-url") + "?v=" + revision;
         }
@@ -378,6 +378,14 @@ window.softfocusFix = function (box, follower) {
     if (marks.isConnected) view.settle();
   });
 
+  // The result may be on show before the job is done (its advice still coming): look
+  // again once it is, for the mask and the advisor's spots.
+  var state = box.getAttribute("data-state");
+  new MutationObserver(function () {
+    var was = state;
+    state = box.getAttribute("data-state");
+    if (state === "done" && was !== "done" && editor.isConnected) load();
+  }).observe(box, { attributes: true, attributeFilter: ["data-state"] });
   editor.hidden = false;
   load();
 };
