@@ -258,6 +258,10 @@ def test_zoomed_in_a_tap_lands_where_it_was_aimed_and_a_pinch_never_paints(
     page.get_by_role("button", name="Show the whole photo").click()
     whole = page.locator("img[data-role=result]").bounding_box()
     assert abs(whole["width"] - frame["width"]) < 3
+    editor.get_by_role("button", name="Reset").click()
+    expect(editor.locator("[data-role=mask-note]")).to_have_text(
+        re.compile("No edits yet"), timeout=60_000
+    )
 
 
 def test_the_mask_is_fixed_from_the_keyboard_alone(visitor, live_server, celery_worker):
