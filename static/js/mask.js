@@ -42,13 +42,10 @@ window.softfocusFix = function (box, follower) {
   var pointers = {}; // pointers down on the picture: their last screen points
   var gesture = null; // what the pointers down are doing: tap | pan | stroke | pinch
   var start = null; // where a one-pointer gesture began, screen points
+  var hover = null; // the mouse over the picture, screen points
 
   function tool() {
     return editor.querySelector("input[name=mask-tool]:checked").value;
-  }
-
-  function say(text) {
-    note.textContent = text;
   }
 
   function setFixing(on) {
@@ -154,14 +151,15 @@ window.softfocusFix = function (box, follower) {
       if (stroke.points.length === 1) ctx.lineTo(onScreen(stroke.points[0])[0] + 0.1, onScreen(stroke.points[0])[1]);
       ctx.stroke();
     }
-    if (cursor && document.activeElement === marks) {
-      var c = onScreen(cursor);
-      var r = tool().indexOf("brush") >= 0 ? Number(sizeInput.value) / 2 : 10;
-      ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
-      ctx.beginPath(); ctx.arc(c[0], c[1], r, 0, 2 * Math.PI); ctx.stroke();
-      ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
-      ctx.beginPath(); ctx.arc(c[0], c[1], r + 1.5, 0, 2 * Math.PI); ctx.stroke();
-    }
+    var brush = tool().indexOf("brush") >= 0;
+    // Where the keyboard's marker is, and how wide the brush is under the mouse.
+    var at = cursor && document.activeElement === marks ? onScreen(cursor) : brush && !stroke && hover;
+    if (!at) return;
+    var r = brush ? Number(sizeInput.value) / 2 : 10;
+    ctx.strokeStyle = "#111"; ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.arc(at[0], at[1], r, 0, 2 * Math.PI); ctx.stroke();
+    ctx.strokeStyle = "#fff"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.arc(at[0], at[1], r + 1.5, 0, 2 * Math.PI); ctx.stroke();
   }
 
   function dot(ctx, s, colour) {
@@ -182,8 +180,8 @@ window.softfocusFix = function (box, follower) {
     undoButton.disabled = resetButton.disabled = busy || edits.length === 0;
     if (busy) return;
     var hint = spots.length ? " The amber ring marks a spot where the outline may be wrong." : "";
-    say((edits.length ? "Your edits: " + taps + " tap" + (taps === 1 ? "" : "s") + ", " + strokes +
-      " brush stroke" + (strokes === 1 ? "" : "s") + "." : "No edits yet.") + hint);
+    note.textContent = (edits.length ? "Your edits: " + taps + " tap" + (taps === 1 ? "" : "s") + ", " + strokes +
+      " brush stroke" + (strokes === 1 ? "" : "s") + "." : "No edits yet.") + hint;
   }
 
   // The stored edits, the advisor's spots and, when the result changed, its mask.
@@ -209,14 +207,14 @@ window.softfocusFix = function (box, follower) {
     stroke = null;
     draw();
     describe();
-    if (message) say(message);
+    if (message) note.textContent = message;
   }
 
   function send(body) {
     if (busy || !photoSize) return;
     busy = true;
     undoButton.disabled = resetButton.disabled = true;
-    say("Updating the mask…");
+    note.textContent = "Updating the mask…";
     var updating = box.querySelector("[data-role=updating]");
     if (updating) updating.hidden = false;
     fetch(editor.getAttribute("data-edit-url"), {
@@ -268,6 +266,10 @@ window.softfocusFix = function (box, follower) {
 
   marks.addEventListener("pointermove", function (event) {
     var before = pointers[event.pointerId];
+    if (!before && event.pointerType === "mouse") {
+      hover = screenPoint(event);
+      draw();
+    }
     if (!before) return;
     var now = screenPoint(event);
     pointers[event.pointerId] = now;
@@ -357,6 +359,10 @@ window.softfocusFix = function (box, follower) {
       event.preventDefault();
       apply(cursor);
     }
+  });
+  marks.addEventListener("pointerleave", function () {
+    hover = null;
+    draw();
   });
   marks.addEventListener("focus", draw);
   marks.addEventListener("blur", draw);
