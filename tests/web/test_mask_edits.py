@@ -63,6 +63,18 @@ def test_a_remove_tap_takes_the_whole_second_subject_out_and_its_warning_goes(
     assert done["edits"] == [{"keep": [], "remove": [list(map(float, right))], "strokes": []}]
 
 
+def test_undoing_the_edit_brings_its_warning_back(client, celery_worker, two_subjects):
+    job = _job(client, two_subjects, "cutout")
+    _, right = _subjects(_alpha(client, job))
+    _edit(client, job, {"remove": [list(right)]})
+    edited = wait_for(client, job["status_url"], until=["done"])
+    assert "several_subjects" not in [w["code"] for w in edited["warnings"]]
+    _edit(client, job, {"undo": True})
+    undone = wait_for(client, job["status_url"], until=["done"])
+    assert undone["edits"] == []
+    assert [w["code"] for w in undone["warnings"]] == [w["code"] for w in job["warnings"]]
+
+
 def test_strokes_are_obeyed_and_edits_survive_a_look_change_then_reset(
     client, celery_worker, two_subjects
 ):
