@@ -267,3 +267,35 @@ def test_manage_py_says_what_is_wrong_with_a_look_without_a_traceback(photo, tmp
     assert done.returncode != 0
     assert "--background must be transparent, blur or a colour" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- make_home_figures: the home and tool pages' before/after pictures ---
+
+
+def test_make_home_figures_draws_each_example_through_the_pipeline(tmp_path):
+    stdout = io.StringIO()
+    call_command("make_home_figures", "--out", str(tmp_path), "--model", "u2netp", stdout=stdout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cutout-after.jpg",
+        "cutout-before.jpg",
+        "portrait-after.jpg",
+        "portrait-before.jpg",
+    ]
+    assert stdout.getvalue().count("wrote ") == 4
+
+    def pixels(name: str) -> np.ndarray:
+        image = Image.open(tmp_path / f"{name}.jpg")
+        assert image.format == "JPEG"
+        return np.asarray(image, dtype=float)
+
+    before, after = pixels("portrait-before"), pixels("portrait-after")
+    assert before.shape == after.shape == (341, 512, 3)
+    flag, face = (slice(0, 200), slice(0, 60)), (slice(60, 160), slice(200, 280))
+    assert np.abs(before - after)[flag].mean() > 3 * np.abs(before - after)[face].mean()
+
+    before, after = pixels("cutout-before"), pixels("cutout-after")
+    assert before.shape == after.shape == (400, 600, 3)
+    corner = after[:40, :40]  # the table is gone: only the checkerboard's two greys are left
+    assert (np.minimum(np.abs(corner - 255), np.abs(corner - 214)) < 12).all()
+    cup = (slice(150, 250), slice(250, 350))
+    assert np.abs(before - after)[cup].mean() < 8  # the cup itself is kept

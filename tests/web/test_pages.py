@@ -1,10 +1,13 @@
 import dataclasses
+import re
 import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from editor.imaging import advice
 from editor.jobs import files
+from tests.paths import ROOT
 
 
 def test_the_home_page_introduces_both_tools(client):
@@ -12,6 +15,42 @@ def test_the_home_page_introduces_both_tools(client):
     assert response.status_code == 200
     assert b'href="/portrait/"' in response.content
     assert b'href="/remove-background/"' in response.content
+
+
+def test_the_home_page_shows_each_tool_before_and_after_and_credits_the_photos(client):
+    page = client.get("/").content.decode()
+    for name in ("portrait", "cutout"):
+        for side in ("before", "after"):
+            assert f'src="/static/img/home/{name}-{side}.jpg"' in page
+    assert page.count('role="slider"') == 2  # one divider each, shown by compare.js
+    assert '<script src="/static/js/compare.js" defer>' in page
+    assert '<link rel="stylesheet" href="/static/css/home.css">' in page
+    assert "NASA (public domain)" in page and "Rachel Michetti (CC0)" in page
+
+
+def test_each_tool_page_shows_its_own_example_beside_the_upload(client):
+    portrait = client.get("/portrait/").content.decode()
+    cutout = client.get("/remove-background/").content.decode()
+    assert "img/home/portrait-after.jpg" in portrait and "img/home/cutout" not in portrait
+    assert "img/home/cutout-after.jpg" in cutout and "img/home/portrait" not in cutout
+    for page in (portrait, cutout):
+        assert page.index('class="tool-upload"') < page.index('class="tool-example-aside"')
+        assert '<script src="/static/js/compare.js" defer>' in page
+
+
+def test_the_pictures_the_pages_name_are_shipped_at_the_size_they_say(client):
+    named = set()
+    for url in ("/", "/portrait/", "/remove-background/"):
+        page = client.get(url).content.decode()
+        named |= set(
+            re.findall(r'<img src="/static/(img/home/[^"]+)" width="(\d+)" height="(\d+)"', page)
+        )
+    assert len(named) == 4
+    for path, width, height in named:
+        with Image.open(ROOT / "static" / path) as image:
+            assert image.format == "JPEG" and image.size == (int(width), int(height))
+    weight = sum((ROOT / "static" / path).stat().st_size for path, _, _ in named)
+    assert weight < 300_000  # a few hundred KB for every example together
 
 
 def test_each_tool_page_has_an_upload_form_and_states_the_limit(client, settings):
