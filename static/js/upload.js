@@ -110,8 +110,11 @@
 
   function refused(xhr) {
     // The server answered with the page and its message: show that message here.
+    // A tool page says it in the upload's alert (its .lead is the page's own intro);
+    // only an error page (503, 500), which has no upload form, says it in its .lead.
     var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
-    var message = page.querySelector(".upload .alert, main .lead");
+    var message = page.querySelector(".upload .alert") ||
+      (page.querySelector("form.upload") ? null : page.querySelector("main .lead"));
     reset();
     say([message ? message.textContent.replace(/\s+/g, " ").trim() : "The upload was refused (HTTP " + xhr.status + "). Please try again."]);
   }
