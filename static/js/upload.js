@@ -19,7 +19,13 @@
   var maxMb = Number(form.getAttribute("data-max-mb"));
   var maxPhotos = Number(form.getAttribute("data-max-photos")) || 1;
   var batchUrl = form.getAttribute("data-batch-url");
-  var READABLE = /\.(jpe?g|png|webp|hei[cf]|tiff?|bmp|gif)$/i;
+  // The formats we read, from the page (the server's one list: editor/imaging/formats.py).
+  var FORMATS = form.dataset.formats || "JPEG, PNG or WebP";
+  var SUFFIXES = (form.dataset.suffixes || ".jpg .jpeg .png .webp").split(" ");
+  function readable(name) {
+    var dot = name.lastIndexOf(".");
+    return dot >= 0 && SUFFIXES.indexOf(name.slice(dot).toLowerCase()) >= 0;
+  }
   var selected = [];
   var thumbnails = [];
   var sending = false;
@@ -51,8 +57,8 @@
     }
     files.forEach(function (file) {
       var it = files.length > 1 ? file.name + " is" : "This file is";
-      if (!/^image\//.test(file.type) && !READABLE.test(file.name)) {
-        found.push((files.length > 1 ? file.name + " is" : "This is") + " not a photo we can read. Please choose a JPEG, PNG, WebP, HEIC, TIFF, BMP or GIF file.");
+      if (!/^image\//.test(file.type) && !readable(file.name)) {
+        found.push((files.length > 1 ? file.name + " is" : "This is") + " not a photo we can read. Please choose a " + FORMATS + " file.");
       } else if (file.size > maxMb * 1048576) {
         found.push(it + " " + megabytes(file.size) + "; the limit is " + maxMb + " MB a photo. Please choose a smaller one.");
       } else if (file.size === 0) {

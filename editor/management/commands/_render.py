@@ -18,12 +18,9 @@ from tqdm import tqdm
 
 from editor.imaging import edits, pipeline
 from editor.imaging.errors import ImageError, ModelError
+from editor.imaging.formats import SUFFIXES
 from editor.imaging.options import FORMATS, STRENGTHS, STYLES, Options
 from editor.worker import engine
-
-# The suffixes of the formats the site reads (decode.FORMATS), as files are named.
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff",
-                  ".bmp", ".gif"}  # fmt: skip
 
 
 class RenderCommand(BaseCommand):
@@ -147,10 +144,10 @@ class RenderCommand(BaseCommand):
     def handle_folder(self, folder: Path, output: Path, with_mask: bool) -> None:
         photos = sorted(
             p for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith(".")
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
         )  # fmt: skip
         if not photos:
-            suffixes = ", ".join(sorted(PHOTO_SUFFIXES))
+            suffixes = ", ".join(SUFFIXES)
             raise CommandError(f"no photos in {folder} (we read {suffixes})")
         output.mkdir(parents=True, exist_ok=True)
         stems = [p.stem for p in photos]
