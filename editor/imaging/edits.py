@@ -82,7 +82,7 @@ class Batch:
         if not isinstance(strokes, list):
             raise EditError("strokes must be a list.")
         if len(strokes) > MAX_STROKES:
-            raise EditError(f"Send at most {MAX_STROKES} strokes at a time.")
+            raise EditError(f"At most {MAX_STROKES} strokes can be sent at a time.")
         read = tuple(_stroke(s, i) for i, s in enumerate(strokes))
         if sum(len(s.points) for s in read) > MAX_POINTS:
             raise EditError(_TOO_MANY_POINTS)
@@ -109,7 +109,7 @@ class Batch:
                 )
         cost = self.cost(width, height, REQUEST_SECONDS)
         if cost.seconds > REQUEST_SECONDS:
-            raise EditError(cost.advice(REQUEST_SECONDS, "at a time"))
+            raise EditError(cost.advice(REQUEST_SECONDS))
         return self
 
     def cost(self, width: int, height: int, limit: float = math.inf) -> Cost:
@@ -204,23 +204,22 @@ class Cost:
             self.taps_only and other.taps_only,
         )
 
-    def advice(self, budget: float, scope: str) -> str:
-        """What to reduce, for edits that cost more than `budget` seconds."""
+    def advice(self, budget: float, *, job: bool = False) -> str:
+        """What to reduce, for edits that cost more than `budget` seconds: one
+        request's, or (`job`) all of a job's."""
         most = int(budget // TAP_SECONDS)
         if self.taps_only or self.taps > most:
+            if job:
+                return f"A photo can hold at most {most} taps; undo some or reset to start again."
+            return f"At most {most} taps can be sent at a time."
+        if job:
             return (
-                f"Send at most {most} taps {scope}."
-                if scope == "at a time"
-                else (f"A photo can hold at most {most} taps; undo some or reset to start again.")
-            )
-        if scope == "at a time":
-            return (
-                "These edits are too much to paint at once on a photo this size: make the "
-                "brush smaller or the strokes shorter, or send fewer at a time."
+                "This photo holds as many edits as it can paint in time: undo some or reset "
+                "to start again, with a smaller brush or shorter strokes."
             )
         return (
-            "This photo holds as many edits as it can paint in time: undo some or reset to "
-            "start again, with a smaller brush or shorter strokes."
+            "These edits are too much to paint at once on a photo this size: make the "
+            "brush smaller or the strokes shorter, or send fewer at a time."
         )
 
 
@@ -229,10 +228,11 @@ def check_budget(stored: Edits, new: Batch, width: int, height: int) -> None:
     later render of its width×height photo paint for longer than JOB_SECONDS."""
     total = stored.cost(width, height, JOB_SECONDS) + new.cost(width, height, JOB_SECONDS)
     if new and total.seconds > JOB_SECONDS:
-        raise EditError(total.advice(JOB_SECONDS, "in all"))
+        raise EditError(total.advice(JOB_SECONDS, job=True))
 
 
-_TOO_MANY_POINTS = f"Send at most {MAX_POINTS} points over all strokes at a time."
+# "At most …": the web's tests and clients read these words.
+_TOO_MANY_POINTS = f"At most {MAX_POINTS} points over all strokes can be sent at a time."
 
 
 def _points(value: object, owner: str, limit: int, what: str) -> tuple[Point, ...]:
@@ -243,7 +243,9 @@ def _points(value: object, owner: str, limit: int, what: str) -> tuple[Point, ..
         raise EditError(f"{field} must be a list of [x, y] points.")
     if len(value) > limit:
         raise EditError(
-            _TOO_MANY_POINTS if what == "points" else f"Send at most {limit} {what} at a time."
+            _TOO_MANY_POINTS
+            if what == "points"
+            else f"At most {limit} {what} can be sent at a time."
         )
     return tuple(_point(p, owner) for p in value)
 
