@@ -3,6 +3,11 @@
 Pure data with its checks and limits (no OpenCV, no ONNX Runtime), so the web
 can read and validate edits; `taps.py` and `painting.py` apply them to a mask. Each request
 adds one `Batch`; a job's `Edits` are all its batches, oldest first.
+
+Every render paints all of a job's edits again, so what they cost is told
+before they are accepted (`Cost`): `Batch.check` refuses a request over
+REQUEST_SECONDS and `check_budget` one that would take a job past JOB_SECONDS,
+each saying what to reduce.
 """
 
 from __future__ import annotations
@@ -32,10 +37,13 @@ MIN_PIECE = 64
 # 50 + 50 taps took 60 s, and the old painter's radius-1000 stroke on 12 MP 47.9 s,
 # 2.5 times faster than one core of ours, where the rates of strokes were measured
 # (on a loaded machine: they err on the dear side). A tap runs the network on its
-# crops; strokes cost by the megapixels of the pieces they are painted in.
+# crops, and the outline of what taps changed is snapped once. A stroke's piece
+# costs by its megapixels: some work per full-size pixel, and the rest per pixel
+# of the 1/step scale it is worked at (ours: 0.0115 + 0.375 / step² s a megapixel,
+# from 0.39 s at step 1 to 0.013 s at step 16).
 TAP_SECONDS = 0.6
-FINE_SECONDS = 0.25  # a megapixel of pieces painted at full size (ours: 0.32 to 0.6 s)
-WIDE_SECONDS = 0.02  # a megapixel of the fast full-size passes (ours: 0.013 to 0.035 s)
+SNAP_SECONDS = 0.02  # a megapixel of the taps' outline
+PIECE_SECONDS = (0.006, 0.16)  # a megapixel of pieces: at full size, and at 1/step scale × step²
 # One request's edits render within a few seconds; all of a job's edits, which
 # every later render paints again, within a quarter of the worker's 60 s limit.
 REQUEST_SECONDS = 4.0
@@ -164,10 +172,8 @@ class Cost:
     """What edits cost a render: taps to decide, megapixels of strokes to paint."""
 
     taps: int = 0
-    fine: float = 0.0  # megapixels of pieces painted at full size
-    # Megapixels of the fast passes: wide strokes carried up to full size from a
-    # reduced scale, and the taps' outline snapped with the fast guided filter.
-    wide: float = 0.0
+    paint: float = 0.0  # seconds of painting strokes
+    snap: float = 0.0  # megapixels of the taps' outline to snap
     taps_only: bool = True  # no strokes: the advice is about taps
 
     @classmethod
@@ -185,22 +191,23 @@ class Cost:
         for scale in {1.0, min(1.0, PREVIEW_SIDE / side)}:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             if taps:  # what the taps changed is snapped once, over at most the whole mask
-                cost += Cost(wide=size[0] * size[1] / 1e6)
-            for part, megapixels in _painting(strokes, scale, size):
-                cost += Cost(**{part: megapixels})
+                cost += Cost(snap=size[0] * size[1] / 1e6)
+            for megapixels, step in _painting(strokes, scale, size):
+                full, reduced = PIECE_SECONDS
+                cost += Cost(paint=megapixels * (full + reduced / step**2))
                 if cost.seconds > limit:
                     return cost
         return cost
 
     @property
     def seconds(self) -> float:
-        return self.taps * TAP_SECONDS + self.fine * FINE_SECONDS + self.wide * WIDE_SECONDS
+        return self.taps * TAP_SECONDS + self.paint + self.snap * SNAP_SECONDS
 
     def __add__(self, other: Cost) -> Cost:
         return Cost(
             self.taps + other.taps,
-            self.fine + other.fine,
-            self.wide + other.wide,
+            self.paint + other.paint,
+            self.snap + other.snap,
             self.taps_only and other.taps_only,
         )
 
@@ -333,9 +340,9 @@ def pieces(points: list[tuple[int, int]], span: int) -> list[list[tuple[int, int
 
 def _painting(
     strokes: Sequence[Stroke], scale: float, size: tuple[int, int]
-) -> Iterator[tuple[str, float]]:
-    """("fine" or "wide", megapixels) for every piece painting.py paints of `strokes`
-    on a mask of `size`, `scale` times the photo's; one ("wide", inf) when the strokes
+) -> Iterator[tuple[float, int]]:
+    """(megapixels, step) for every piece painting.py paints of `strokes` on a mask
+    of `size`, `scale` times the photo's; one (inf, 1) when the strokes
     are so long that cutting them into pieces would itself take too long."""
     width, height = size
     jobs, dense = [], 0
@@ -349,7 +356,7 @@ def _painting(
         )
         jobs.append((points, brush))
     if dense > _MOST_DENSE:
-        yield "wide", math.inf
+        yield math.inf, 1
         return
     for points, brush in jobs:
         reach, every = brush.reach, brush.step
@@ -358,4 +365,4 @@ def _painting(
             x0, x1 = max(0, min(xs) - reach) // every * every, min(width, max(xs) + reach + 1)
             y0, y1 = max(0, min(ys) - reach) // every * every, min(height, max(ys) + reach + 1)
             area = max(0, x1 - x0) * max(0, y1 - y0) / 1e6
-            yield ("fine" if every == 1 else "wide"), area
+            yield area, every

@@ -61,8 +61,9 @@ def test_a_thin_brush_costs_by_its_length_not_its_box():
     diagonal = edits.Stroke("keep", 5.0, ((0.0, 0.0), (3999.0, 2999.0)))
     short = edits.Stroke("keep", 5.0, ((0.0, 0.0), (399.0, 299.0)))
     long_cost, short_cost = (edits.Batch(strokes=(s,)).cost(*TWELVE_MP) for s in (diagonal, short))
-    assert long_cost.fine < 0.1 * TWELVE_MP[0] * TWELVE_MP[1] / 1e6  # its box is all of 12 MP
-    assert long_cost.fine == pytest.approx(10 * short_cost.fine, rel=0.35)
+    boxed = TWELVE_MP[0] * TWELVE_MP[1] / 1e6 * sum(edits.PIECE_SECONDS)  # its box: all 12 MP
+    assert long_cost.paint < 0.1 * boxed
+    assert long_cost.paint == pytest.approx(10 * short_cost.paint, rel=0.35)
 
 
 def test_a_job_whose_stored_edits_fill_the_budget_takes_no_more():
@@ -78,8 +79,11 @@ def test_a_job_whose_stored_edits_fill_the_budget_takes_no_more():
 
 
 def test_strokes_over_the_jobs_budget_are_refused_as_strokes():
-    wide = edits.Batch(strokes=(edits.Stroke("keep", 1000.0, scattered(100)),) * 10)
-    stored = edits.Edits(batches=(wide,) * 5)
+    wide = edits.Batch(strokes=(edits.Stroke("keep", 1000.0, scattered(100)),) * 10).check(
+        *TWELVE_MP
+    )
+    fits = int(edits.JOB_SECONDS // wide.cost(*TWELVE_MP).seconds)
+    stored = edits.Edits(batches=(wide,) * fits)
     with pytest.raises(edits.EditError, match="smaller brush or shorter strokes"):
         edits.check_budget(stored, wide, *TWELVE_MP)
 
