@@ -169,12 +169,12 @@ class Edits:
 
 @dataclass(frozen=True)
 class Cost:
-    """What edits cost a render: taps to decide, megapixels of strokes to paint."""
+    """What edits cost a render: taps to decide, strokes to paint, an outline to snap."""
 
     taps: int = 0
     paint: float = 0.0  # seconds of painting strokes
     snap: float = 0.0  # megapixels of the taps' outline to snap
-    taps_only: bool = True  # no strokes: the advice is about taps
+    taps_only: bool = True  # no strokes
 
     @classmethod
     def of(
@@ -214,11 +214,16 @@ class Cost:
     def advice(self, budget: float, *, job: bool = False) -> str:
         """What to reduce, for edits that cost more than `budget` seconds: one
         request's, or (`job`) all of a job's."""
-        most = int(budget // TAP_SECONDS)
-        if self.taps_only or self.taps > most:
+        if self.paint <= budget * 0.75:  # the taps are what does not fit
+            room = budget - self.paint - self.snap * SNAP_SECONDS
+            most = max(0, int(room // TAP_SECONDS))
+            besides = "" if self.taps_only else " beside these strokes"
             if job:
-                return f"A photo can hold at most {most} taps; undo some or reset to start again."
-            return f"At most {most} taps can be sent at a time."
+                return (
+                    f"A photo can hold at most {most} taps{besides}; undo some or reset to "
+                    "start again."
+                )
+            return f"At most {most} taps can be sent at a time{besides}."
         if job:
             return (
                 "This photo holds as many edits as it can paint in time: undo some or reset "

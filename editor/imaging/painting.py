@@ -99,7 +99,7 @@ def _paint_stroke(out: np.ndarray, shrunk: _Shrunk, stroke: Stroke, scale: float
     in pieces (edits.Brush says how long). A wide brush's ring is worked
     out at a reduced scale (`step` photo pixels a working pixel, so the ring
     stays about FINE_RING pixels wide there) and only the core's fill and the
-    ring's change are carried to full size. Up to FINE_RING (radius 64) the step
+    ring's change are carried to full size. Up to FINE_RING (radius 66) the step
     is 1: the ring is snapped at full size, as it always was.
     """
     brush = edits.Brush.of(stroke.radius * scale)
@@ -154,8 +154,8 @@ def _paint_piece(
 
 
 def _reduced(region: np.ndarray, size: tuple[int, int], step: int) -> np.ndarray:
-    """`region` (the photo, or the mask under a wide stroke) at 1/step scale, reading
-    a sixteenth of it: area-averaging every pixel of 12 MP cost more than the stroke."""
+    """`region` (the photo, or the mask under a wide stroke) at 1/step scale, averaging
+    only every (step/4)th row and column: averaging all of 12 MP cost more than the stroke."""
     skip = max(1, step // 4)
     return cv2.resize(region[::skip, ::skip], size, interpolation=cv2.INTER_AREA)
 

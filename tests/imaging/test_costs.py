@@ -38,11 +38,25 @@ def test_the_red_teams_wide_strokes_are_refused_saying_what_to_reduce():
         edits.Batch(strokes=strokes).check(*TWELVE_MP)
 
 
-def test_a_hundred_taps_are_refused_with_how_many_may_be_sent():
-    most = int(edits.REQUEST_SECONDS // edits.TAP_SECONDS)
-    with pytest.raises(edits.EditError, match=f"At most {most} taps can be sent at a time"):
-        edits.Batch(keep=scattered(50), remove=scattered(50, seed=1)).check(*TWELVE_MP)
-    assert edits.Batch(keep=scattered(most)).check(*TWELVE_MP)
+@pytest.mark.parametrize("size", [TWELVE_MP, (8000, 5000)])
+def test_a_hundred_taps_are_refused_with_how_many_may_be_sent(size):
+    refused = edits.Batch(keep=scattered(50, size), remove=scattered(50, size, seed=1))
+    with pytest.raises(
+        edits.EditError, match=r"At most (\d+) taps can be sent at a time\."
+    ) as said:
+        refused.check(*size)
+    most = int(str(said.value).split()[2])
+    assert 1 <= most <= edits.REQUEST_SECONDS // edits.TAP_SECONDS
+    assert edits.Batch(keep=scattered(most, size)).check(*size)  # as many as it says: accepted
+    with pytest.raises(edits.EditError):
+        edits.Batch(keep=scattered(most + 1, size)).check(*size)
+
+
+def test_taps_beside_strokes_are_counted_with_them():
+    strokes = tuple(edits.Stroke("keep", 1000.0, scattered(100, seed=i)) for i in range(10))
+    assert edits.Batch(strokes=strokes).check(*TWELVE_MP)
+    with pytest.raises(edits.EditError, match="taps can be sent at a time beside these strokes"):
+        edits.Batch(keep=scattered(6), strokes=strokes).check(*TWELVE_MP)
 
 
 def test_everyday_edits_on_a_12_mp_photo_are_accepted():
