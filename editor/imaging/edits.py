@@ -135,6 +135,24 @@ class Edits:
     def from_dict(cls, data: dict) -> Edits:
         return cls(tuple(Batch.from_dict(b) for b in data.get("batches", [])))
 
+    @classmethod
+    def stored(cls, data: dict) -> Edits:
+        """Edits as this module wrote them (`to_dict`): checked when they came in, so
+        read as they are, not checked again on every render."""
+        return cls(
+            tuple(
+                Batch(
+                    tuple(map(tuple, b["keep"])),
+                    tuple(map(tuple, b["remove"])),
+                    tuple(
+                        Stroke(s["mode"], s["radius"], tuple(map(tuple, s["points"])))
+                        for s in b["strokes"]
+                    ),
+                )
+                for b in data.get("batches", [])
+            )
+        )
+
     def to_dict(self) -> dict:
         """JSON-able; {} when there are no edits, so a job without them reads the same."""
         return {"batches": [b.to_dict() for b in self.batches]} if self.batches else {}

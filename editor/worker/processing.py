@@ -120,7 +120,7 @@ def _preview(
         plan = taps.plan(
             layers.photo.pixels,
             layers.mask,
-            edits.Edits.from_dict(fixes),
+            edits.Edits.stored(fixes),
             session=engine.session(),
             cache=_crops(job.id),
         )
