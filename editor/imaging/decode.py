@@ -17,6 +17,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from . import formats
 from .errors import ImageError
 
 pillow_heif.register_heif_opener()
@@ -61,7 +62,7 @@ EXTENSIONS = {
     "BMP": "bmp",
     "GIF": "gif",
 }
-SUPPORTED = f"{', '.join(list(EXTENSIONS)[:-1])} or {list(EXTENSIONS)[-1]}"  # for messages
+SUPPORTED = formats.LISTED  # for messages
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from editor.imaging import decode
+from editor.imaging import decode, formats
 from editor.imaging.errors import ImageError
 from tests.conftest import encode
 from tests.hostile import (
@@ -259,3 +259,7 @@ def test_it_refuses_sides_and_shapes_a_stage_cannot_take(size, message):
 def test_it_takes_the_longest_side_and_shape_it_allows():
     for size in ((16_383, 328), (60, 3_000)):
         assert decode.check(_pil_bytes(Image.new("RGB", size)), LIMIT).width == size[0]
+
+
+def test_the_decoder_reads_every_format_the_pages_list_and_no_other():
+    assert set(decode.EXTENSIONS) == set(formats.NAMES) == set(decode.FORMATS.values())
