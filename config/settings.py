@@ -46,7 +46,16 @@ DEBUG = envbool("DEBUG", False)
 # Commands that sign nothing (the CLI and the reports) run as the README shows
 # them, with no SECRET_KEY: they get a random key that dies with the process,
 # never a known one. The web and the worker still refuse to start without it.
-KEYLESS_COMMANDS = ("portrait", "cutout", "quality", "bench", "advice_report", "make_guide_figures")
+KEYLESS_COMMANDS = (
+    "portrait",
+    "cutout",
+    "quality",
+    "bench",
+    "clicks",
+    "advice_report",
+    "make_guide_figures",
+    "make_home_figures",
+)
 
 
 def keyless_command(argv: list[str]) -> bool:

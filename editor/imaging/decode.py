@@ -17,6 +17,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from . import formats
 from .errors import ImageError
 
 pillow_heif.register_heif_opener()
@@ -33,6 +34,13 @@ FORMATS = {
     "GIF": "GIF",
 }
 MIN_SIDE = 16
+# Memory and time should grow with a photo's pixels, whatever its shape; past
+# these a stage or an encoder fails instead. WebP, one of the formats a visitor
+# may choose after the upload, holds at most 16,383 pixels a side (JPEG 65,535,
+# libpng 1,000,000); and a photo 50 times as long as it is wide leaves the
+# network a strip one pixel high to look at.
+MAX_SIDE = 16_383
+MAX_ASPECT = 50
 ORIENTATION = 0x0112  # the EXIF tag
 # Cameras and editors write 1 to about 20 scans; each scan of a 40 MP photo can
 # cost the decoder 8 ms even when it holds a few bytes, so a file that repeats
@@ -54,7 +62,7 @@ EXTENSIONS = {
     "BMP": "bmp",
     "GIF": "gif",
 }
-SUPPORTED = f"{', '.join(list(EXTENSIONS)[:-1])} or {list(EXTENSIONS)[-1]}"  # for messages
+SUPPORTED = formats.LISTED  # for messages
 
 
 @dataclass(frozen=True)
@@ -96,9 +104,27 @@ def probe(data: bytes, max_pixels: int) -> Probe:
         )
     if width * height > max_pixels:
         raise ImageError(_too_big(max_pixels))
+    _check_shape(width, height)
     if fmt in ("JPEG", "MPO"):
         check_scans(data)
     return Probe(FORMATS[fmt], width, height)
+
+
+def _check_shape(width: int, height: int) -> None:
+    """Refuse a side or a shape that some stage could not take (see MAX_SIDE)."""
+    long_side, short_side = max(width, height), min(width, height)
+    side = "wide" if width >= height else "tall"
+    if long_side > MAX_SIDE:
+        raise ImageError(
+            f"This photo is {long_side:,} pixels {side}: we take photos up to {MAX_SIDE:,} "
+            "pixels a side. Please scale it down or crop it and try again."
+        )
+    if long_side > MAX_ASPECT * short_side:
+        raise ImageError(
+            f"This photo is {width:,}×{height:,} pixels, more than {MAX_ASPECT} times as "
+            f"{side} as it is {'tall' if side == 'wide' else 'wide'}. Please crop it to a "
+            "less extreme shape and try again."
+        )
 
 
 def check(data: bytes, max_pixels: int) -> Probe:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Mapping
 
 import cv2
 import numpy as np
@@ -36,9 +37,36 @@ PNG_PARAMS = [
 _TO_BGR = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}
 _AFTER_IHDR = 8 + 25  # the PNG signature, then the IHDR chunk
 
-GPS_IFD = 0x8825
-# Tags that identify a person or a particular camera body.
-PERSONAL_TAGS = (0x013B, 0x8298, 0x9286, 0xA420, 0xA430, 0xA431, 0xA435, 0x927C)
+# What "keep camera details" keeps: the camera, the lens and how and when the
+# picture was taken. Nothing else survives: no owner, artist or copyright, no
+# serial number of a body or lens, no picture id, comment, maker note or location.
+CAMERA_TAGS = {
+    0x010F: "Make",
+    0x0110: "Model",
+    0x0132: "DateTime",
+}
+EXIF_IFD = 0x8769  # the Exif sub-IFD, where the exposure is
+EXPOSURE_TAGS = {
+    0x829A: "ExposureTime",
+    0x829D: "FNumber",
+    0x8822: "ExposureProgram",
+    0x8827: "PhotographicSensitivity",  # ISOSpeedRatings before EXIF 2.3
+    0x9003: "DateTimeOriginal",
+    0x9010: "OffsetTime",
+    0x9011: "OffsetTimeOriginal",
+    0x9012: "OffsetTimeDigitized",
+    0x9204: "ExposureBiasValue",
+    0x9207: "MeteringMode",
+    0x9209: "Flash",
+    0x920A: "FocalLength",
+    0xA405: "FocalLengthIn35mmFilm",
+    0xA433: "LensMake",  # the maker's name, like Make
+    0xA434: "LensModel",
+}
+MAX_VALUE = 256  # characters of one kept value: no camera names a lens at more length
+# A JPEG's APP1 segment holds at most 65,533 bytes, "Exif\0\0" included; what
+# we keep is a few hundred bytes, so only EXIF built to be huge could pass this.
+MAX_EXIF = 65_000
 
 
 def save(
@@ -86,20 +114,35 @@ def mask_png(mask: np.ndarray) -> bytes:
 
 
 def camera_exif(exif: bytes | None) -> bytes | None:
-    """The photo's EXIF without location or identifying tags, marked upright.
+    """The allow-listed camera details of the photo's EXIF, marked upright.
 
-    The pixels we write are already rotated, so the orientation tag must say 1
-    or viewers would turn the picture a second time.
+    Built afresh from CAMERA_TAGS and EXPOSURE_TAGS rather than by removing
+    what is known to be personal, so a tag nobody thought of never slips
+    through. The pixels we write are already rotated, so the orientation tag
+    must say 1 or viewers would turn the picture a second time. Broken or
+    oversized EXIF is dropped: it is not worth failing the photo for.
     """
     if not exif:
         return None
-    tags = Image.Exif()
     try:
+        tags = Image.Exif()
         tags.load(exif)
-    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
-        return None  # broken EXIF is dropped, not repaired
-    tags.pop(GPS_IFD, None)
-    for tag in PERSONAL_TAGS:
-        tags.pop(tag, None)
-    tags[ORIENTATION] = 1
-    return tags.tobytes()
+        kept = Image.Exif()
+        kept.update(_allowed(tags, CAMERA_TAGS))
+        exposure = _allowed(tags.get_ifd(EXIF_IFD), EXPOSURE_TAGS)
+        if exposure:
+            kept[EXIF_IFD] = exposure
+        kept[ORIENTATION] = 1
+        data = kept.tobytes()
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError, struct.error):
+        return None
+    return data if len(data) <= MAX_EXIF else None
+
+
+def _allowed(tags: Mapping[int, object], allowed: Mapping[int, str]) -> dict[int, object]:
+    return {
+        tag: value
+        for tag, value in tags.items()
+        if tag in allowed
+        and len(value if isinstance(value, str | bytes | tuple) else "") <= MAX_VALUE
+    }

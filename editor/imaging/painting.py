@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from . import refine
+from . import edits, refine, tiles
 from .edits import Stroke
 
 SNAP_RADIUS = 2.0  # guided filter window for outlines the edits drew, in work pixels
+CARRY_TILE = 256  # full-size tiles a wide stroke is carried to, skipped or filled when they can be
 
 
 @dataclass
@@ -36,9 +37,25 @@ class Plan:
         if self.changed.any():
             _paint_taps(out, pixels, self.target, self.changed)
         scale = mask.shape[1] / self.size[0]
+        shrunk = _Shrunk(pixels)
         for stroke in self.strokes:
-            _paint_stroke(out, pixels, stroke, scale)
+            _paint_stroke(out, shrunk, stroke, scale)
         return out
+
+
+class _Shrunk:
+    """The photo at 1/step of its size, made once for every wide stroke of that step."""
+
+    def __init__(self, pixels: np.ndarray):
+        self.pixels = pixels
+        self._copies: dict[int, np.ndarray] = {1: pixels}
+
+    def at(self, step: int) -> np.ndarray:
+        if step not in self._copies:
+            height, width = self.pixels.shape[:2]
+            size = (-(-width // step), -(-height // step))
+            self._copies[step] = _reduced(self.pixels, size, step)
+        return self._copies[step]
 
 
 def disc(radius: int) -> np.ndarray:
@@ -75,33 +92,112 @@ def _paint_taps(out: np.ndarray, pixels: np.ndarray, target: np.ndarray, changed
     region += weight * (snapped - region)
 
 
-def _paint_stroke(out: np.ndarray, pixels: np.ndarray, stroke: Stroke, scale: float) -> None:
-    """Obey the stroke inside; snap a ring at its edge to the photo."""
-    radius = max(0.5, stroke.radius * scale)
+def _paint_stroke(out: np.ndarray, shrunk: _Shrunk, stroke: Stroke, scale: float) -> None:
+    """Obey the stroke inside; snap a ring at its edge to the photo.
+
+    The work follows the stroke's length, not its bounding box: it is painted
+    in pieces (edits.Brush says how long). A wide brush's ring is worked
+    out at a reduced scale (`step` photo pixels a working pixel, so the ring
+    stays about FINE_RING pixels wide there) and only the core's fill and the
+    ring's change are carried to full size. Up to FINE_RING (radius 66) the step
+    is 1: the ring is snapped at full size, as it always was.
+    """
+    brush = edits.Brush.of(stroke.radius * scale)
+    value = 1.0 if stroke.mode == "keep" else 0.0
     points = [(round(x * scale), round(y * scale)) for x, y in stroke.points]
-    ring = max(1, round(0.25 * radius))
+    for piece in edits.pieces(points, brush.span):
+        _paint_piece(out, shrunk, piece, brush, value)
+
+
+def _paint_piece(
+    out: np.ndarray,
+    shrunk: _Shrunk,
+    points: list[tuple[int, int]],
+    brush: edits.Brush,
+    value: float,
+) -> None:
     height, width = out.shape
+    radius, ring, step, reach = brush.radius, brush.ring, brush.step, brush.reach
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
-    reach = math.ceil(radius) + 2 * ring + 2
-    x0, x1 = max(0, min(xs) - reach), min(width, max(xs) + reach + 1)
-    y0, y1 = max(0, min(ys) - reach), min(height, max(ys) + reach + 1)
+    # Starting on a multiple of `step`, so the reduced photo's pixels line up.
+    x0, x1 = max(0, min(xs) - reach) // step * step, min(width, max(xs) + reach + 1)
+    y0, y1 = max(0, min(ys) - reach) // step * step, min(height, max(ys) + reach + 1)
     if x0 >= x1 or y0 >= y1:
         return
-    area = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    local = [(x - x0, y - y0) for x, y in points]
+    region = out[y0:y1, x0:x1]
+    photo = shrunk.at(step)[y0 // step : -(-y1 // step), x0 // step : -(-x1 // step)]
+    if step > 1:
+        before = _reduced(region, (photo.shape[1], photo.shape[0]), step)
+        radius, ring = radius / step, max(1, round(ring / step))
+    else:
+        before = region
+    local = [(round((x - x0) / step), round((y - y0) / step)) for x, y in points]
+    area = np.zeros(before.shape, np.uint8)
     thickness = max(1, round(2 * radius))
     for a, b in zip(local, local[1:], strict=False):
         cv2.line(area, a, b, 1, thickness)
     for p in local:
         cv2.circle(area, p, round(radius), 1, -1)
-    value = 1.0 if stroke.mode == "keep" else 0.0
-    core = cv2.erode(area, disc(ring)).astype(bool)
-    edge = cv2.dilate(area, disc(ring)).astype(bool) & ~core
-    region = out[y0:y1, x0:x1]
-    painted = region.copy()
+    core = cv2.erode(area, disc(ring))
+    edge = cv2.dilate(area, disc(ring))
+    painted = before.copy()
     painted[area.astype(bool)] = value
-    snapped = refine.refine(pixels[y0:y1, x0:x1], painted, radius=SNAP_RADIUS)
+    snapped = refine.refine(photo, painted, radius=SNAP_RADIUS)
+    if step == 1:
+        pick = np.maximum if value else np.minimum
+        core, edge = core.astype(bool), edge.astype(bool) & ~core.astype(bool)
+        region[edge] = pick(region[edge], snapped[edge])
+        region[core] = value
+    else:
+        _carry(region, core, edge, snapped - before, value, step)
+
+
+def _reduced(region: np.ndarray, size: tuple[int, int], step: int) -> np.ndarray:
+    """`region` (the photo, or the mask under a wide stroke) at 1/step scale, averaging
+    only every (step/4)th row and column: averaging all of 12 MP cost more than the stroke."""
+    skip = max(1, step // 4)
+    return cv2.resize(region[::skip, ::skip], size, interpolation=cv2.INTER_AREA)
+
+
+def _carry(
+    region: np.ndarray,
+    core: np.ndarray,
+    edge: np.ndarray,
+    change: np.ndarray,
+    value: float,
+    step: int,
+) -> None:
+    """Carry a wide stroke worked out at 1/step scale to the full-size `region`.
+
+    Tile by tile: tiles the stroke does not reach are skipped and tiles deep in
+    its core are filled, so only the ring costs full-size arithmetic. The ring
+    takes the change the snap made (not its reduced-scale values), so the old
+    mask's fine detail survives under it.
+    """
+    height, width = region.shape
+    full = (width, height)
+    core, edge = core * np.uint8(255), edge * np.uint8(255)
     pick = np.maximum if value else np.minimum
-    region[edge] = pick(region[edge], snapped[edge])
-    region[core] = value
+
+    def fill(corner: tuple[int, int]) -> None:
+        top, left = corner
+        bottom, right = min(top + CARRY_TILE, height), min(left + CARRY_TILE, width)
+        near = (
+            slice(max(0, top // step - 1), -(-bottom // step) + 1),
+            slice(max(0, left // step - 1), -(-right // step) + 1),
+        )
+        tile = region[top:bottom, left:right]
+        if not edge[near].any():
+            return
+        if core[near].all():
+            tile[:] = value
+            return
+        box = (top, left, bottom - top, right - left)
+        inside = tiles.crop_resize(core, box, full) > 127
+        ringed = (tiles.crop_resize(edge, box, full) > 127) & ~inside
+        moved = np.clip(pick(tile, tile + tiles.crop_resize(change, box, full)), 0.0, 1.0)
+        tile[ringed] = moved[ringed]
+        tile[inside] = value
+
+    tiles.each(fill, tiles.corners(height, width, CARRY_TILE))

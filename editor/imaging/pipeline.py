@@ -153,6 +153,8 @@ def render(
         height, width = layers.mask.shape
         for batch in fixes.batches:
             batch.check(width, height)
+        # All of them together, as the job layer checks each new request against a job's.
+        edits.check_budget(edits.Edits(fixes.batches[:-1]), fixes.batches[-1], width, height)
         model_session = segment.session(str(model["model_path"]), model.get("model_sha256"))
         layers = edited(layers, fixes, session=model_session)
     on_stage("compositing")

@@ -54,6 +54,9 @@ class Render:
     # The advisor's warnings that still hold once edits are applied; None: never edited,
     # the analysis's own (advice.json) stand.
     warnings: list[dict] | None = None
+    # Set when the site chose the look for the photo (a warning code: "point_lights" means
+    # the lens style was used for its lights); "" when it is the visitor's choice.
+    suited: str = ""
 
 
 def path(job_id: str, name: str) -> str:

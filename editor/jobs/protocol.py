@@ -11,6 +11,7 @@ asked for and numbers the request. Keys, all under `softfocus:`:
     edits:lock:<id>      held while a request changes the stored edits
     queued:<id>          when the job's analysis was last queued (epoch seconds)
     attempts:<id>:<kind> starts of a piece of work that never reached its end
+    changed:<id>         a channel: the worker says "look again" when it stored something
 
 A render takes (look, number) as it starts (`take`), and result.json records
 the number it answers: the page follows a request until the render on show
@@ -135,6 +136,27 @@ def edits_lock(job_id: str) -> Iterator[None]:
     finally:
         with contextlib.suppress(LockError):  # expired meanwhile: nothing to release
             lock.release()
+
+
+# Telling the page (through the status view's long poll)
+
+
+def announce(job_id: str) -> None:
+    """The worker stored something the page shows (a stage, a preview, a result)."""
+    client().publish(_key("changed", job_id), 1)
+
+
+def await_change(job_id: str, seconds: float) -> None:
+    """Wait until the worker announces a change of this job, or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    channel = client().pubsub(ignore_subscribe_messages=True)
+    try:
+        channel.subscribe(_key("changed", job_id))
+        while (left := deadline - time.monotonic()) > 0:
+            if channel.get_message(timeout=left) is not None:  # None: the subscription itself
+                return
+    finally:
+        channel.close()
 
 
 # The analysis queue

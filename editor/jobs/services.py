@@ -83,17 +83,20 @@ def job_edit_mask(
     batch.check(render.width, render.height)
     if not (batch or reset or undo):
         raise edits.EditError("Send at least one tap or stroke, or reset or undo.")
-    limits.spend_render(client=client, job_id=job.id)
     with protocol.edits_lock(job.id):  # read, change and store as one: no request is lost
         stored = edits.Edits() if reset else job_edits(job=job)
-        fixes = (stored.undone() if undo else stored).then(batch)
-        files.write_json(job.id, files.EDITS, fixes.to_dict())
+        base = stored.undone() if undo else stored
+        # Every later render paints all of a job's edits: their sum stays far below the
+        # worker's time limit. Refused requests are not counted against the rate limit.
+        edits.check_budget(base, batch, render.width, render.height)
+        limits.spend_render(client=client, job_id=job.id)
+        files.write_json(job.id, files.EDITS, base.then(batch).to_dict())
     return _request(job, None)
 
 
 def job_edits(*, job: Job) -> edits.Edits:
     """The mask edits stored with the job (none if it has none)."""
-    return edits.Edits.from_dict(files.read_json(job.id, files.EDITS, {}))
+    return edits.Edits.stored(files.read_json(job.id, files.EDITS, {}))
 
 
 def job_wants_look(*, job: Job, options: Options) -> None:

@@ -1,5 +1,8 @@
 from django.conf import settings
 
+from editor.imaging import edits
+from editor.imaging.formats import LISTED, SUFFIXES
+
 
 def limits(request):
     return {
@@ -7,6 +10,15 @@ def limits(request):
         "max_megapixels": settings.MAX_MEGAPIXELS,
         "max_batch_photos": settings.MAX_BATCH_PHOTOS,
         "retention": describe_duration(settings.JOB_RETENTION_SECONDS),
+        "photo_formats": LISTED,  # the formats we read, as a visitor reads them
+        "photo_suffixes": " ".join(SUFFIXES),  # for the browser's own check
+        # What one mask edit may hold, for the page's script (the server checks the same).
+        "edit_limits": {
+            "taps": edits.MAX_TAPS,
+            "strokes": edits.MAX_STROKES,
+            "points": edits.MAX_POINTS,
+            "radius": edits.MAX_RADIUS,
+        },
     }
 
 

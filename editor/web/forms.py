@@ -3,12 +3,9 @@ from django.conf import settings
 
 from editor.imaging import decode
 from editor.imaging.errors import ImageError
+from editor.imaging.formats import ACCEPT
 from editor.imaging.options import FORMATS, STRENGTHS, TOOLS, Options
 
-ACCEPT = (
-    "image/jpeg,image/png,image/webp,image/heic,image/heif,image/tiff,image/bmp,image/gif,"
-    ".jpg,.jpeg,.png,.webp,.heic,.heif,.tif,.tiff,.bmp,.gif"
-)
 FORMAT_LABELS = {
     "jpeg": "JPEG",
     "webp": "WebP",

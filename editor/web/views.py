@@ -1,5 +1,8 @@
 """Pages for people: the tools, the job page and its polling view, downloads."""
 
+import hashlib
+import json
+import time
 from uuid import UUID
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,6 +19,8 @@ from editor.policy import uploads
 from editor.web import batches
 from editor.web.forms import LookForm, UploadForm, first_error
 from editor.web.responses import TOOL_PAGES, refused_json, refused_upload_page, with_retry_after
+
+LONG_POLL = 20.0  # seconds a status request may wait for a change: far below proxy timeouts
 
 
 @require_GET
@@ -48,24 +53,46 @@ def job(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 @require_GET
 def job_status(request: HttpRequest, job_id: UUID) -> JsonResponse:
+    """The job's state for the page's script. With `?since=<token>&wait=<seconds>` it waits
+    (at most LONG_POLL seconds) until the state differs from the one that token names,
+    so the page learns of a new preview the moment the worker stores it."""
     found = _get_job(job_id)
+    since, wait = request.GET.get("since", ""), _seconds(request.GET.get("wait"))
+    deadline = time.monotonic() + wait
+    body = _status_body(request, found)
+    while since and body["token"] == since and (left := deadline - time.monotonic()) > 0:
+        protocol.await_change(found.id, min(left, 1.0))  # woken by the worker, or re-read
+        body = _status_body(request, found)
+    return JsonResponse(body)
+
+
+def _status_body(request: HttpRequest, found: Job) -> dict:
     context = _job_context(found)
     status = context["status"]
-    html = render_to_string("editor/_job_status.html", context, request=request)
     preview = status.preview or status.result
-    return JsonResponse(
-        {
-            "status": status.state,
-            "stage": status.stage,
-            "html": html,
-            "revision": status.result.get("revision"),
-            "request": status.result.get("seq", 0),  # the request the full-size file answers
-            "preview_revision": preview.get("revision"),
-            "preview_request": preview.get("seq", 0),
-            "preview_url": _file_url(found, "preview", preview.get("revision")),
-            "result_url": _file_url(found, "result", status.result.get("revision")),
-        }
-    )
+    body = {
+        "status": status.state,
+        "stage": status.stage,
+        "revision": status.result.get("revision"),
+        "request": status.result.get("seq", 0),  # the request the full-size file answers
+        "preview_revision": preview.get("revision"),
+        "preview_request": preview.get("seq", 0),
+        "preview_url": _file_url(found, "preview", preview.get("revision")),
+        "result_url": _file_url(found, "result", status.result.get("revision")),
+    }
+    # What the page shows, less what changes on every rendering (the form's CSRF mask).
+    shown = [body, status.error, status.warnings, status.result.get("suited"), context["ahead"]]
+    token = hashlib.sha1(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:12]
+    html = render_to_string("editor/_job_status.html", context, request=request)
+    return body | {"html": html, "token": token}
+
+
+def _seconds(value: str | None) -> float:
+    """A long poll's wait from the query string: nonsense means no wait."""
+    try:
+        return min(max(float(value or 0), 0.0), LONG_POLL)
+    except ValueError:
+        return 0.0
 
 
 @require_POST

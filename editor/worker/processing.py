@@ -7,12 +7,13 @@ worker, a restart) rebuilds them from storage, slower, with the same result.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from editor.imaging import advice, edits, encode, foreground, painting, pipeline, taps
+from editor.imaging import advice, edits, encode, followup, foreground, painting, pipeline, taps
 from editor.imaging.errors import ImageError
 from editor.imaging.options import Options
 from editor.jobs import files, protocol, records, services
@@ -33,6 +34,7 @@ def job_process(*, job_id: str, report: Report) -> dict:
     """Analyse the photo, render its first look, then store the mask and the advice.
     The preview comes first: the page shows it while the rest is written. Safe to run twice."""
     job = _get(job_id)
+    report = _announcing(job_id, report)
     report("segmenting")
     with protocol.crash_counter(job.id, "process"):
         analysis = pipeline.analyse(
@@ -43,9 +45,11 @@ def job_process(*, job_id: str, report: Report) -> dict:
         report("compositing")
         # A look chosen while the photo was analysed (the batch page) beats the upload's.
         wanted, seq = protocol.take(job.id)
-        options = wanted or Options(**job.options)
-        draft = _preview(job, layers, options, report, seq)
         warnings = advice.advise(layers.photo.pixels, analysis.plain_mask, job.tool)
+        options, suited = wanted or Options(**job.options), ""
+        if wanted is None:
+            options, suited = _suited_look(job, options, {w.code for w in warnings})
+        draft = _preview(job, layers, options, report, seq, suited)
         closer = advice.second_look(layers.photo.pixels, analysis.plain_mask, engine.session())
         warnings += [closer] if closer else []
         files.write(job.id, files.MASK, encode.mask_png(layers.mask))
@@ -61,6 +65,7 @@ def job_render(*, job_id: str, report: Report) -> dict:
     """The wanted look from the stored mask: no network run."""
     wanted, seq = protocol.take(job_id)  # first: whatever happens next, newer requests queue
     job = _get(job_id)
+    report = _announcing(job_id, report)
     report("compositing")
     # Counted per request: renders of one job running side by side are not crashes.
     with protocol.crash_counter(job.id, f"render-{seq}"):
@@ -80,11 +85,27 @@ class _Draft:
     preview: str
     seq: int
     warnings: list[dict] | None  # None: never edited
+    suited: str = ""  # the warning the look was chosen for, when the site chose it
     current: dict | None = None  # set when this render is already on show
 
 
+def _suited_look(job: Job, options: Options, codes: set[str]) -> tuple[Options, str]:
+    """The first look, fitted to the photo when the visitor chose none: point lights get
+    the lens style, which keeps them round instead of smearing them. Returns the look and
+    the warning code it answers ("" when it is the visitor's own)."""
+    untouched = options == Options()
+    if untouched and job.tool == "portrait" and "point_lights" in codes:
+        return dataclasses.replace(options, style="lens"), "point_lights"
+    return options, ""
+
+
 def _preview(
-    job: Job, layers: pipeline.Layers, options: Options, report: Report, seq: int
+    job: Job,
+    layers: pipeline.Layers,
+    options: Options,
+    report: Report,
+    seq: int,
+    suited: str = "",
 ) -> _Draft:
     """The preview of this look with the stored edits, stored and reported at once."""
     stored = files.read_json(job.id, files.EDITS, None)  # None: never edited
@@ -92,14 +113,14 @@ def _preview(
     revision = protocol.revision(options, fixes)
     current = files.read_render(job.id)
     if current and current.revision == revision:  # asked twice while queued: already on show
-        return _Draft(layers, options, revision, current.preview, seq, None, asdict(current))
-    shown = layers.shrunk(pipeline.PREVIEW_SIDE)
+        return _Draft(layers, options, revision, current.preview, seq, None, "", asdict(current))
+    shown = plain = layers.shrunk(pipeline.PREVIEW_SIDE)
     plan = None
     if fixes:
         plan = taps.plan(
             layers.photo.pixels,
             layers.mask,
-            edits.Edits.from_dict(fixes),
+            edits.Edits.stored(fixes),
             session=engine.session(),
             cache=_crops(job.id),
         )
@@ -109,11 +130,18 @@ def _preview(
     files.write(job.id, preview, small.image)
     report("saving", preview={"revision": revision, "seq": seq})
     warnings = None
-    if stored is not None:  # edited once: the advisor reads the mask on show
-        warnings = [asdict(w) for w in advice.advise(shown.photo.pixels, shown.mask, job.tool)]
+    if stored is not None:  # edited once: the warnings that still hold for the mask on show
+        fresh = {w.code for w in advice.advise(shown.photo.pixels, shown.mask, job.tool)}
+        warnings = followup.still_true(
+            files.read_json(job.id, files.ADVICE, []),
+            plain.mask,
+            shown.mask,
+            scale=shown.mask.shape[1] / layers.mask.shape[1],
+            fresh_codes=fresh,
+        )
     if plan is not None:
         layers = _painted(layers, plan)
-    return _Draft(layers, options, revision, preview, seq, warnings)
+    return _Draft(layers, options, revision, preview, seq, warnings, suited)
 
 
 def _finish(job: Job, draft: _Draft) -> dict:
@@ -134,14 +162,26 @@ def _finish(job: Job, draft: _Draft) -> dict:
         height=rendered.height,
         seq=draft.seq,
         warnings=draft.warnings,
+        suited=draft.suited,
     )
     with protocol.render_lock(job.id):
         current = files.read_render(job.id)
         if current and current.seq > draft.seq:
             return asdict(current)  # a later request's render finished first: it stays
         files.write_render(job.id, render)
+    protocol.announce(job.id)
     files.remove_other_renders(job.id, keep=(result, draft.preview))
     return asdict(render)
+
+
+def _announcing(job_id: str, report: Report) -> Report:
+    """Report progress, and wake the pages waiting on this job's status at once."""
+
+    def announced(stage: str, **extra) -> None:
+        report(stage, **extra)
+        protocol.announce(job_id)
+
+    return announced
 
 
 def _painted(layers: pipeline.Layers, plan: painting.Plan) -> pipeline.Layers:

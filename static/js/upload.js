@@ -19,7 +19,13 @@
   var maxMb = Number(form.getAttribute("data-max-mb"));
   var maxPhotos = Number(form.getAttribute("data-max-photos")) || 1;
   var batchUrl = form.getAttribute("data-batch-url");
-  var READABLE = /\.(jpe?g|png|webp|hei[cf]|tiff?|bmp|gif)$/i;
+  // The formats we read, from the page (the server's one list: editor/imaging/formats.py).
+  var FORMATS = form.dataset.formats || "JPEG, PNG or WebP";
+  var SUFFIXES = (form.dataset.suffixes || ".jpg .jpeg .png .webp").split(" ");
+  function readable(name) {
+    var dot = name.lastIndexOf(".");
+    return dot >= 0 && SUFFIXES.indexOf(name.slice(dot).toLowerCase()) >= 0;
+  }
   var selected = [];
   var thumbnails = [];
   var sending = false;
@@ -51,8 +57,8 @@
     }
     files.forEach(function (file) {
       var it = files.length > 1 ? file.name + " is" : "This file is";
-      if (!/^image\//.test(file.type) && !READABLE.test(file.name)) {
-        found.push((files.length > 1 ? file.name + " is" : "This is") + " not a photo we can read. Please choose a JPEG, PNG, WebP, HEIC, TIFF, BMP or GIF file.");
+      if (!/^image\//.test(file.type) && !readable(file.name)) {
+        found.push((files.length > 1 ? file.name + " is" : "This is") + " not a photo we can read. Please choose a " + FORMATS + " file.");
       } else if (file.size > maxMb * 1048576) {
         found.push(it + " " + megabytes(file.size) + "; the limit is " + maxMb + " MB a photo. Please choose a smaller one.");
       } else if (file.size === 0) {
@@ -110,8 +116,11 @@
 
   function refused(xhr) {
     // The server answered with the page and its message: show that message here.
+    // A tool page says it in the upload's alert (its .lead is the page's own intro);
+    // only an error page (503, 500), which has no upload form, says it in its .lead.
     var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
-    var message = page.querySelector(".upload .alert, main .lead");
+    var message = page.querySelector(".upload .alert") ||
+      (page.querySelector("form.upload") ? null : page.querySelector("main .lead"));
     reset();
     say([message ? message.textContent.replace(/\s+/g, " ").trim() : "The upload was refused (HTTP " + xhr.status + "). Please try again."]);
   }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from editor.imaging import decode
+from editor.imaging import decode, formats
 from editor.imaging.errors import ImageError
 from tests.conftest import encode
 from tests.hostile import (
@@ -231,3 +231,35 @@ def test_it_accepts_an_interlaced_png_and_refuses_it_cut_short(astronaut):
     assert decode.check(png, LIMIT).format == "PNG"
     with pytest.raises(ImageError, match="damaged or incomplete"):
         decode.check(png_with_a_cut_stream(png), LIMIT)
+
+
+def test_it_refuses_the_2_500_000_by_16_png_before_decoding_it():
+    """The red team's 116 KB, 40 MP strip: allowed by its pixels, it took a worker to 14 GB."""
+    data = _pil_bytes(Image.new("L", (2_500_000, 16), 90), compress_level=9)
+    assert len(data) < 200_000
+    with pytest.raises(ImageError, match="2,500,000 pixels wide: we take photos up to 16,383"):
+        decode.check(data, LIMIT)
+    with pytest.raises(ImageError, match="16,383 pixels a side"):
+        decode.decode(data, LIMIT)  # a worker handed one anyway refuses it the same way
+
+
+@pytest.mark.parametrize(
+    "size, message",
+    [
+        ((20, 16_384), "16,384 pixels tall"),
+        ((3_000, 59), "more than 50 times as wide as it is tall"),
+        ((40, 2_001), "more than 50 times as tall as it is wide"),
+    ],
+)
+def test_it_refuses_sides_and_shapes_a_stage_cannot_take(size, message):
+    with pytest.raises(ImageError, match=message):
+        decode.check(_pil_bytes(Image.new("RGB", size)), LIMIT)
+
+
+def test_it_takes_the_longest_side_and_shape_it_allows():
+    for size in ((16_383, 328), (60, 3_000)):
+        assert decode.check(_pil_bytes(Image.new("RGB", size)), LIMIT).width == size[0]
+
+
+def test_the_decoder_reads_every_format_the_pages_list_and_no_other():
+    assert set(decode.EXTENSIONS) == set(formats.NAMES) == set(decode.FORMATS.values())

@@ -2,11 +2,12 @@
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from editor.imaging import decode, encode, pipeline
+from editor.imaging import decode, encode, foreground, pipeline, refine
 
 LIMIT = 40_000_000
 
@@ -98,3 +99,22 @@ def test_the_output_is_written_upright(astronaut):
     photo = decode.decode(_save(stored, "JPEG", quality=95, exif=exif), LIMIT)
     out = Image.open(io.BytesIO(encode.save(photo.pixels, "jpeg")))
     assert out.size == (384, 512) and 0x0112 not in out.getexif()
+
+
+@pytest.mark.parametrize("size", [(decode.MAX_SIDE, 328), (330, decode.MAX_SIDE)])
+def test_the_longest_side_we_take_goes_through_every_stage_and_format(astronaut, size):
+    """What decode.check lets in, every later stage and every output format can take."""
+    rgb = cv2.resize(astronaut, size, interpolation=cv2.INTER_LINEAR)
+    data = _save(rgb, "PNG", compress_level=1)
+    photo = decode.decode(decode.check(data, LIMIT) and data, LIMIT)
+    height, width = photo.pixels.shape[:2]
+    centre = np.zeros((32, 32), np.float32)
+    centre[8:24, 8:24] = 1.0
+    mask = refine.refine(photo.pixels, centre)
+    layers = pipeline.Layers(photo, mask, foreground.estimate(photo.pixels, mask))
+    for tool, fmt in [("portrait", "jpeg"), ("portrait", "webp"), ("cutout", "png")]:
+        rendered = pipeline.finish(layers, tool, pipeline.Options(format=fmt))
+        assert (rendered.width, rendered.height) == (width, height)
+    rendered = pipeline.finish(layers, "cutout", pipeline.Options(format="webp-lossless"))
+    assert Image.open(io.BytesIO(rendered.image)).size == (width, height)
+    assert Image.open(io.BytesIO(encode.mask_png(mask))).size == (width, height)

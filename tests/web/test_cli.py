@@ -142,3 +142,160 @@ def test_a_folder_of_good_photos_succeeds(folder, tmp_path):
     assert "wrote 2 of 2 photos" in stdout.getvalue()
     assert Image.open(tmp_path / "out" / "astronaut.jpg").size == (400, 512)
     assert not list((tmp_path / "out").glob("*-mask.png"))
+
+
+# --- the look: --strength, --style, --background, --format, --keep-camera-details ---
+
+
+def _render(tool: str, photo, out, *look: str) -> np.ndarray:
+    """One photo through the command with the small model, in the look given; its pixels."""
+    call_command(tool, str(photo), str(out), "--model", "u2netp", *look, stdout=io.StringIO())
+    return np.asarray(Image.open(out), dtype=float)
+
+
+@pytest.fixture
+def background(photo, tmp_path):
+    """Where the small model's mask says background, without a doubt."""
+    mask = tmp_path / "mask.png"
+    call_command(
+        "cutout", str(photo), str(tmp_path / "m.png"), "--model", "u2netp", "--mask", str(mask),
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    return np.asarray(Image.open(mask)) == 0
+
+
+def test_format_webp_gives_a_webp_portrait_and_jpeg_a_jpeg(photo, tmp_path):
+    _render("portrait", photo, tmp_path / "out.webp", "--format", "webp")
+    assert Image.open(tmp_path / "out.webp").format == "WEBP"
+    _render("portrait", photo, tmp_path / "out.jpg", "--format", "jpeg")
+    assert Image.open(tmp_path / "out.jpg").format == "JPEG"
+    # png is the cutout's format, not the portrait's: the site's rule
+    with pytest.raises(CommandError, match="--format must be one of jpeg, webp"):
+        _render("portrait", photo, tmp_path / "out.png", "--format", "png")
+
+
+def test_format_png_gives_a_png_cutout_and_webp_lossless_a_transparent_webp(photo, tmp_path):
+    _render("cutout", photo, tmp_path / "out.png", "--format", "png")
+    assert Image.open(tmp_path / "out.png").format == "PNG"
+    pixels = _render("cutout", photo, tmp_path / "out.webp", "--format", "webp-lossless")
+    assert Image.open(tmp_path / "out.webp").format == "WEBP"
+    assert pixels.shape[2] == 4 and pixels[..., 3].min() == 0
+
+
+def test_a_colour_background_fills_the_cutouts_background_with_it(photo, background, tmp_path):
+    pixels = _render("cutout", photo, tmp_path / "out.png", "--background=#ff8000")
+    assert pixels.shape[2] == 3  # a solid colour: no transparency left
+    assert (pixels[background] == [255, 128, 0]).all()
+    assert not (pixels[~background] == [255, 128, 0]).all(axis=-1).all()  # the subject stays
+
+
+def test_a_blur_background_keeps_the_cutouts_background_blurred(photo, background, tmp_path):
+    original = np.asarray(Image.open(photo), dtype=float)
+    pixels = _render("cutout", photo, tmp_path / "out.png", "--background", "blur")
+    assert pixels.shape[2] == 3
+    assert np.abs(pixels - original)[background].mean() > 3  # changed, not removed
+
+
+def test_a_stronger_blur_changes_the_background_more(photo, background, tmp_path):
+    original = np.asarray(Image.open(photo), dtype=float)
+    change = {}
+    for strength in ("0.25", "1", "3"):
+        pixels = _render("portrait", photo, tmp_path / f"{strength}.jpg", "--strength", strength)
+        change[strength] = np.abs(pixels - original)[background].mean()
+    assert change["0.25"] < change["1"] < change["3"]
+
+
+def test_the_lens_style_gives_another_blur(photo, background, tmp_path):
+    soft = _render("portrait", photo, tmp_path / "soft.jpg")
+    lens = _render("portrait", photo, tmp_path / "lens.jpg", "--style", "lens")
+    assert np.abs(soft - lens)[background].mean() > 1
+    assert np.abs(soft - lens)[~background].mean() < np.abs(soft - lens)[background].mean()
+
+
+@pytest.fixture
+def photo_with_exif(tmp_path, astronaut):
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Softfocus Optics", "Test Body 1"  # Make, Model
+    path = tmp_path / "camera.jpg"
+    path.write_bytes(encode(astronaut[:, :400], exif=exif.tobytes()))
+    return path
+
+
+def test_camera_details_are_kept_only_when_asked(photo_with_exif, tmp_path):
+    _render("portrait", photo_with_exif, tmp_path / "plain.jpg")
+    assert not Image.open(tmp_path / "plain.jpg").getexif()
+    _render("portrait", photo_with_exif, tmp_path / "kept.jpg", "--keep-camera-details")
+    kept = Image.open(tmp_path / "kept.jpg").getexif()
+    assert (kept[0x010F], kept[0x0110]) == ("Softfocus Optics", "Test Body 1")
+
+
+def test_a_folder_gets_the_look_too(folder, tmp_path):
+    (folder / "broken.jpg").unlink()
+    out = tmp_path / "out"
+    call_command(
+        "cutout", str(folder), str(out), "--model", "u2netp", "--format", "webp-lossless",
+        "--background=#00ff00", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut.webp", "cameraman.webp"]
+    assert Image.open(out / "cameraman.webp").mode == "RGB"  # on green: nothing transparent
+
+
+@pytest.mark.parametrize(
+    ("tool", "look", "message"),
+    [
+        ("portrait", ["--strength", "5"], "--strength must be between 0.25 and 3.0"),
+        ("portrait", ["--strength", "0.1"], "--strength must be between 0.25 and 3.0"),
+        ("portrait", ["--strength", "nan"], "--strength must be between 0.25 and 3.0"),
+        ("portrait", ["--strength", "lots"], "invalid float value: 'lots'"),
+        ("portrait", ["--style", "bokeh"], "--style must be one of gaussian, lens"),
+        ("portrait", ["--format", "gif"], "--format must be one of jpeg, webp"),
+        ("cutout", ["--format", "jpeg"], "--format must be one of png, webp-lossless"),
+        ("cutout", ["--background", "red"], "--background must be transparent, blur or a colour"),
+        ("cutout", ["--background", "#12345"], "--background must be transparent, blur or a"),
+        ("portrait", ["--background", "blur"], "--background is for cutout"),
+    ],
+)
+def test_each_bad_look_is_refused_with_its_reason(photo, tmp_path, tool, look, message):
+    out = tmp_path / "out"
+    with pytest.raises(CommandError, match=message):
+        call_command(tool, str(photo), str(out), *look, stdout=io.StringIO())
+    assert not out.exists()
+
+
+def test_manage_py_says_what_is_wrong_with_a_look_without_a_traceback(photo, tmp_path):
+    done = _manage("cutout", str(photo), str(tmp_path / "out.png"), "--background", "red")
+    assert done.returncode != 0
+    assert "--background must be transparent, blur or a colour" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- make_home_figures: the home and tool pages' before/after pictures ---
+
+
+def test_make_home_figures_draws_each_example_through_the_pipeline(tmp_path):
+    stdout = io.StringIO()
+    call_command("make_home_figures", "--out", str(tmp_path), "--model", "u2netp", stdout=stdout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cutout-after.jpg",
+        "cutout-before.jpg",
+        "portrait-after.jpg",
+        "portrait-before.jpg",
+    ]
+    assert stdout.getvalue().count("wrote ") == 4
+
+    def pixels(name: str) -> np.ndarray:
+        image = Image.open(tmp_path / f"{name}.jpg")
+        assert image.format == "JPEG"
+        return np.asarray(image, dtype=float)
+
+    before, after = pixels("portrait-before"), pixels("portrait-after")
+    assert before.shape == after.shape == (341, 512, 3)
+    flag, face = (slice(0, 200), slice(0, 60)), (slice(60, 160), slice(200, 280))
+    assert np.abs(before - after)[flag].mean() > 3 * np.abs(before - after)[face].mean()
+
+    before, after = pixels("cutout-before"), pixels("cutout-after")
+    assert before.shape == after.shape == (400, 600, 3)
+    corner = after[:40, :40]  # the table is gone: only the checkerboard's two greys are left
+    assert (np.minimum(np.abs(corner - 255), np.abs(corner - 214)) < 12).all()
+    cup = (slice(150, 250), slice(250, 350))
+    assert np.abs(before - after)[cup].mean() < 8  # the cup itself is kept

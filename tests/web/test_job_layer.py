@@ -125,3 +125,14 @@ def test_the_web_process_never_imports_onnxruntime_or_opencv():
         [sys.executable, "-c", WEB_IMPORTS], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert shown == ["[]", "False False"]
+
+
+def test_the_house_stays_small_enough_to_read():
+    top = [p.name for p in (ROOT / "editor").glob("*.py")]
+    assert len(top) <= 8, f"editor/ holds {sorted(top)}: put new modules in a package by role"
+    for folder in ("config", "editor", "models", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            lines = path.read_text().count("\n")
+            assert lines <= 400, f"{path.relative_to(ROOT)} has {lines} lines: split it"
+    for package in ("web", "api", "policy", "jobs", "worker", "reports"):
+        assert ast.get_docstring(ast.parse((ROOT / "editor" / package / "__init__.py").read_text()))

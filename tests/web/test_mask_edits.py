@@ -63,6 +63,18 @@ def test_a_remove_tap_takes_the_whole_second_subject_out_and_its_warning_goes(
     assert done["edits"] == [{"keep": [], "remove": [list(map(float, right))], "strokes": []}]
 
 
+def test_undoing_the_edit_brings_its_warning_back(client, celery_worker, two_subjects):
+    job = _job(client, two_subjects, "cutout")
+    _, right = _subjects(_alpha(client, job))
+    _edit(client, job, {"remove": [list(right)]})
+    edited = wait_for(client, job["status_url"], until=["done"])
+    assert "several_subjects" not in [w["code"] for w in edited["warnings"]]
+    _edit(client, job, {"undo": True})
+    undone = wait_for(client, job["status_url"], until=["done"])
+    assert undone["edits"] == []
+    assert [w["code"] for w in undone["warnings"]] == [w["code"] for w in job["warnings"]]
+
+
 def test_strokes_are_obeyed_and_edits_survive_a_look_change_then_reset(
     client, celery_worker, two_subjects
 ):
@@ -150,3 +162,21 @@ def test_the_warnings_agree_with_the_chosen_blur_style(client, celery_worker, as
     done = wait_for(client, job["status_url"], until=["done"])
     assert done["options"]["style"] == "lens"
     assert "point_lights" not in [w["code"] for w in done["warnings"]]
+
+
+def test_a_job_cannot_be_given_more_edits_than_its_renders_can_afford(
+    client, celery_worker, small_photo
+):
+    """Every render paints all of a job's edits, so their sum is capped far below the
+    worker's time limit; the request over it is a 400 that says what to do, and is
+    neither stored nor counted."""
+    job = _job(client, small_photo)
+    taps = [[5 + i, 5 + i] for i in range(3)]
+    answers = [_edit(client, job, {"keep": taps}) for _ in range(40)]
+    refused = [a for a in answers if a.status_code == 400]
+    assert refused and all(a.status_code == 202 for a in answers[: answers.index(refused[0])])
+    message = refused[0].json()["error"]
+    assert "undo" in message or "reset" in message, message
+    stored = client.get(job["status_url"]).json()["edits"]
+    assert len(stored) == answers.index(refused[0])  # the refused ones were not stored
+    assert _edit(client, job, {"reset": True}).status_code == 202  # a reset is always allowed

@@ -147,7 +147,7 @@ def test_a_queue_that_fills_after_the_guard_still_says_when_to_come_back(
     """The queue fills between the guard's look and the upload's: a race, so it is staged."""
     settings.MAX_QUEUED_JOBS = 5
     lengths = iter([0, 5])  # the guard sees room, the upload a full queue
-    monkeypatch.setattr(services, "queue_length", lambda: next(lengths))
+    monkeypatch.setattr(protocol, "queue_length", lambda: next(lengths))
     page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
     assert page.status_code == 503 and page["Retry-After"] == "60"
     assert "very busy" in page.content.decode()

@@ -14,7 +14,7 @@ from tests.paths import ROOT
 from tests.workers import WorkerProcess
 
 _SHOW = (
-    "from django.conf import settings; from editor import engine; import cv2; "
+    "from django.conf import settings; from editor.worker import engine; import cv2; "
     "engine.use_threads(); s = engine.session(); "
     "print(settings.CELERY_WORKER_CONCURRENCY, settings.WORKER_THREADS, cv2.getNumThreads(), "
     "s.get_session_options().intra_op_num_threads)"

@@ -4,6 +4,8 @@ One photo (`IN OUT`), or a folder of them (`DIR OUTDIR`): each photo we can
 read becomes OUTDIR/<name>.<ext>, the model loaded once, progress on stderr.
 A damaged photo is reported and skipped, and the command fails at the end.
 Taps (`--keep X,Y`, `--remove X,Y`) fix one photo's mask, in the order given.
+The look (`--strength`, `--style`, `--background`, `--format`,
+`--keep-camera-details`) is the site's own Options, checked by its own rules.
 """
 
 import argparse
@@ -16,11 +18,9 @@ from tqdm import tqdm
 
 from editor.imaging import edits, pipeline
 from editor.imaging.errors import ImageError, ModelError
+from editor.imaging.formats import SUFFIXES
+from editor.imaging.options import FORMATS, STRENGTHS, STYLES, Options
 from editor.worker import engine
-
-# The suffixes of the formats the site reads (decode.FORMATS), as files are named.
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff",
-                  ".bmp", ".gif"}  # fmt: skip
 
 
 class RenderCommand(BaseCommand):
@@ -54,8 +54,43 @@ class RenderCommand(BaseCommand):
                 metavar="X,Y",
                 help=f"a {mode}-tap at pixel X,Y of the upright photo (repeatable; in order)",
             )
+        self.add_look_arguments(parser)
+
+    def add_look_arguments(self, parser) -> None:
+        """The look, as the site offers it; values are checked by Options in handle()."""
+        low, high = STRENGTHS
+        look = parser.add_argument_group("the look (as on the site)")
+        look.add_argument(
+            "--strength",
+            type=float,
+            default=1.0,
+            help=f"blur strength, a multiple of the usual blur, {low:g} to {high:g} (default 1)",
+        )
+        look.add_argument(
+            "--style",
+            default=STYLES[0],
+            help=f"blur style: {', '.join(STYLES)} (default %(default)s; lens: round highlights)",
+        )
+        look.add_argument(
+            "--background",
+            default="transparent",
+            help="cutout only: transparent, blur, or a colour written --background=#rrggbb "
+            "(with =, or quoted: the shell takes a lone #… for a comment)",
+        )
+        formats = FORMATS[self.tool]
+        look.add_argument(
+            "--format",
+            default="",
+            help=f"file format: {' or '.join(formats)} (default {formats[0]})",
+        )
+        look.add_argument(
+            "--keep-camera-details",
+            action="store_true",
+            help="keep the camera's EXIF (make, model, exposure), never the location",
+        )
 
     def handle(self, *args, input: Path, output: Path, mask, model: str, **options):
+        self.look = self.checked_look(options)
         self.model_args = engine.model_args(model)
         self.fixes = edits.Edits()
         for mode, point in options["taps"]:  # one batch each: the order given is kept
@@ -78,19 +113,41 @@ class RenderCommand(BaseCommand):
             Path(mask).write_bytes(rendered.mask)
         self.stdout.write(f"wrote {output} ({rendered.width}×{rendered.height})")
 
+    def checked_look(self, options: dict) -> Options:
+        """The look options as the site's Options, or a CommandError saying what is wrong."""
+        if self.tool != "cutout" and options["background"] != "transparent":
+            # The site never offers it for a portrait; here it would be silently ignored.
+            raise CommandError("--background is for cutout: a portrait keeps its background")
+        look = Options(
+            strength=options["strength"],
+            style=options["style"],
+            background=options["background"],
+            format=options["format"],
+            keep_camera_details=options["keep_camera_details"],
+        )
+        try:
+            return look.check(self.tool)
+        except ValueError as exc:
+            raise CommandError(f"--{exc}") from None
+
     def render(self, path: Path, with_mask: bool) -> pipeline.Rendered:
-        """One photo through the pipeline; the place for options that change the result."""
+        """One photo through the pipeline, in the look chosen."""
         return pipeline.render(
-            path.read_bytes(), self.tool, fixes=self.fixes, with_mask=with_mask, **self.model_args
+            path.read_bytes(),
+            self.tool,
+            options=self.look,
+            fixes=self.fixes,
+            with_mask=with_mask,
+            **self.model_args,
         )
 
     def handle_folder(self, folder: Path, output: Path, with_mask: bool) -> None:
         photos = sorted(
             p for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith(".")
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
         )  # fmt: skip
         if not photos:
-            suffixes = ", ".join(sorted(PHOTO_SUFFIXES))
+            suffixes = ", ".join(SUFFIXES)
             raise CommandError(f"no photos in {folder} (we read {suffixes})")
         output.mkdir(parents=True, exist_ok=True)
         stems = [p.stem for p in photos]

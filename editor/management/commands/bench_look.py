@@ -1,6 +1,7 @@
-"""How fast a new look reaches the screen for a 12 MP photo, through the real stack.
+"""How fast a first result, and a new look, reach the screen, through the real stack.
 
-The second half of `make bench`.
+The second half of `make bench`. First: from a finished upload of a 2 MP and of a
+12 MP photo to its first preview on screen, beside the pipeline's own time.
 
 For each tool: upload a 12-megapixel photo and time the whole first job (the
 reference: what every change would cost if it ran the network again), then
@@ -21,6 +22,10 @@ import numpy as np
 from django.core.management.base import BaseCommand
 from PIL import Image
 from skimage import data as photos
+
+from editor.imaging import pipeline
+from editor.imaging.options import Options
+from editor.worker import engine
 
 from .loadtest import _post_photo, _wait_for_site
 
@@ -51,6 +56,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, url: str, wait: float, **_):
         _wait_for_site(url, wait)
+        for megapixels in (2, 12):
+            self._first_preview(url, megapixels)
         photo = _twelve_megapixels()
         for tool, looks in LOOKS.items():
             started = time.monotonic()
@@ -68,6 +75,33 @@ class Command(BaseCommand):
 
             if tool == "portrait":
                 self._edits(url, job["id"], status_url, statistics.median(shown))
+
+    def _first_preview(self, url: str, megapixels: int) -> None:
+        """From the upload's last byte to the first preview on screen, as the page follows
+        it (the status view's long poll), beside the pipeline's own time for the same
+        photo (decode, network, refine, edge colours, the preview) in this process."""
+        photo = _photo(megapixels)
+        _pipeline_seconds(photo)  # warm: the model loaded, the first run's allocations made
+        own = statistics.median(_pipeline_seconds(photo) for _ in range(3))
+        shown = []
+        for _ in range(3):
+            job = _post_photo(f"{url}/api/jobs", "portrait", photo)
+            started = time.monotonic()  # the upload is in: the POST has answered
+            status_url = f"{url}/jobs/{job['id']}/status"
+            state = json.load(urllib.request.urlopen(status_url, timeout=30))
+            while not state["preview_url"]:
+                query = urllib.parse.urlencode({"since": state["token"], "wait": 20})
+                state = json.load(urllib.request.urlopen(f"{status_url}?{query}", timeout=30))
+                if state["status"] == "failed":
+                    raise RuntimeError(f"job failed: {state}")
+            urllib.request.urlopen(url + state["preview_url"]).read()  # on screen
+            shown.append(time.monotonic() - started)
+            _until(status_url, lambda s: s["status"] == "done")
+        first = statistics.median(shown)
+        self.stdout.write(
+            f"{megapixels} MP portrait: first preview on screen {first:.2f} s after the upload "
+            f"(the pipeline alone: {own:.2f} s, {first / own:.2f}×; medians of 3)"
+        )
 
     def _edits(self, url: str, job_id: str, status_url: str, look: float) -> None:
         """Seconds from each mask edit to its preview on screen and to its full-size file."""
@@ -121,10 +155,26 @@ def _post_json(url: str, body: dict) -> dict:
 
 
 def _twelve_megapixels() -> bytes:
-    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((4000, 3000), Image.LANCZOS))
+    return _photo(12)
+
+
+def _photo(megapixels: int) -> bytes:
+    """The astronaut as a JPEG of about this many megapixels, 4:3."""
+    width = round((megapixels * 1_000_000 * 4 / 3) ** 0.5)
+    size = (width, width * 3 // 4)
+    pixels = np.asarray(Image.fromarray(photos.astronaut()).resize(size, Image.LANCZOS))
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, "JPEG", quality=90)
     return buf.getvalue()
+
+
+def _pipeline_seconds(photo: bytes) -> float:
+    """One warm run of what a first preview needs, in this process, on the worker's threads."""
+    engine.use_threads()
+    started = time.monotonic()
+    analysis = pipeline.analyse(photo, **engine.model_args())
+    pipeline.preview(analysis.layers.shrunk(pipeline.PREVIEW_SIDE), "portrait", Options())
+    return time.monotonic() - started
 
 
 def _post_form(url: str, fields: dict) -> dict:
