@@ -1,15 +1,14 @@
-// The home and tool pages' examples: before and after on one picture, split by a
-// divider that follows a pointer or the keyboard (arrows, Page Up/Down, Home, End).
-// Without JavaScript the two pictures simply stand side by side.
+// Before and after on one picture, split by a divider that follows a pointer or the
+// keyboard (arrows, Page Up/Down, Home, End): the original shows to its left.
+// softfocusDivider sets one up (the job page calls it for each new result); the
+// home and tool pages' examples ([data-compare]) get one at load. Without
+// JavaScript the two pictures simply stand side by side.
 (function () {
   "use strict";
   var STEPS = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -20, PageUp: 20 };
 
-  function setUp(figure) {
-    var frame = figure.querySelector(".compare-frame");
-    var divider = figure.querySelector("[data-role=compare-divider]");
-    if (!frame || !divider) return;
-
+  // `ignore(event)` may say a press on the frame is not for the divider (an edit).
+  window.softfocusDivider = function (frame, divider, ignore) {
     function split(value) {
       value = Math.max(0, Math.min(100, Math.round(value)));
       divider.setAttribute("aria-valuenow", value);
@@ -23,13 +22,10 @@
     }
 
     divider.hidden = false;
-    Array.prototype.forEach.call(figure.querySelectorAll("[data-role=compare-hint]"), function (hint) {
-      hint.hidden = false; // "drag the line": there is a line to drag only now
-    });
     frame.classList.add("is-stacked");
     split(50);
     frame.addEventListener("pointerdown", function (event) {
-      if (event.button !== 0) return;
+      if (event.button !== 0 || (ignore && ignore(event))) return;
       frame.setPointerCapture(event.pointerId);
       follow(event);
       divider.focus({ preventScroll: true });
@@ -46,7 +42,15 @@
       else return;
       event.preventDefault();
     });
-  }
+  };
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-compare]"), setUp);
+  Array.prototype.forEach.call(document.querySelectorAll("[data-compare]"), function (figure) {
+    var frame = figure.querySelector(".compare-frame");
+    var divider = figure.querySelector("[data-role=compare-divider]");
+    if (!frame || !divider) return;
+    Array.prototype.forEach.call(figure.querySelectorAll("[data-role=compare-hint]"), function (hint) {
+      hint.hidden = false; // "drag the line": there is a line to drag only now
+    });
+    window.softfocusDivider(frame, divider);
+  });
 })();

@@ -14,13 +14,30 @@
   "use strict";
   var MAX_BACKOFF = 8000; // ms: the longest wait between tries while the server is away
 
-  // handle(data) returns the ms until the next look, or null to stop.
+  // handle(data) returns the ms until the next look, or null to stop. A status view
+  // that names its state with a token is asked to wait for a change (a long poll):
+  // the answer comes the moment the worker stores something, not at the next tick.
+  // Behind a proxy that holds answers back, the wait simply runs out and we ask again.
+  var LONG_WAIT = 20; // s: the status view's own cap
+
   window.softfocusPoll = function (url, handle) {
     var timer = null;
     var backoff = 1000;
+    var token = null;
+    var inflight = null;
+
+    function address() {
+      if (!token) return url;
+      var glue = url.indexOf("?") < 0 ? "?" : "&";
+      return url + glue + "since=" + encodeURIComponent(token) + "&wait=" + LONG_WAIT;
+    }
 
     function ask() {
-      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
+      var controller = window.AbortController ? new AbortController() : null;
+      inflight = controller;
+      var options = { headers: { Accept: "application/json" }, cache: "no-store" };
+      if (controller) options.signal = controller.signal;
+      fetch(address(), options)
         .then(function (response) {
           if (response.status === 404) return null; // the job has expired: nothing more to wait for
           if (!response.ok) throw new Error("HTTP " + response.status);
@@ -28,19 +45,31 @@
         })
         .then(
           function (data) {
+            if (inflight !== controller) return; // a newer look was asked for meanwhile
+            inflight = null;
             backoff = 1000;
+            token = (data && data.token) || null;
             var next = data && handle(data);
-            if (typeof next === "number") soon(next);
+            if (typeof next === "number") soon(token ? 0 : next);
           },
-          function () {
+          function (error) {
+            if (inflight !== controller) return; // aborted for a newer look
+            inflight = null;
+            token = null; // ask plainly until the server answers again
             soon(backoff);
             backoff = Math.min(backoff * 2, MAX_BACKOFF);
           }
         );
     }
 
+    // Ask again in `ms`; a look still waiting on the server is dropped for it.
     function soon(ms) {
       window.clearTimeout(timer);
+      if (inflight) {
+        var dropped = inflight;
+        inflight = null;
+        dropped.abort();
+      }
       timer = window.setTimeout(ask, ms);
     }
 

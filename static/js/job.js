@@ -101,47 +101,15 @@
 
   window.softfocusLook(box, { send: changeLook, pending: function () { updating(true); } });
 
-  // Before and after on one picture: the divider shows the original to its left.
-  function setSplit(divider, value) {
-    value = Math.max(0, Math.min(100, Math.round(value)));
-    divider.setAttribute("aria-valuenow", value);
-    divider.setAttribute("aria-valuetext", value + "% original");
-    divider.closest(".compare-frame").style.setProperty("--split", value + "%");
-  }
-
+  // Before and after on one picture (compare.js): while the mask is being fixed a
+  // press on the picture is an edit, and only the divider itself moves it.
   function setUpCompare() {
     var divider = box.querySelector("[data-role=divider]");
     if (!divider || divider.getAttribute("data-ready")) return;
     divider.setAttribute("data-ready", "1");
-    divider.hidden = false;
     var frame = divider.closest(".compare-frame");
-    frame.classList.add("is-stacked");
-    setSplit(divider, 50);
-
-    function follow(event) {
-      var bounds = frame.getBoundingClientRect();
-      setSplit(divider, ((event.clientX - bounds.left) / bounds.width) * 100);
-    }
-    frame.addEventListener("pointerdown", function (event) {
-      if (event.button !== 0) return;
-      // While the mask is being fixed a press on the picture is an edit: only the divider moves it.
-      if (frame.classList.contains("is-fixing") && !event.target.closest("[data-role=divider]")) return;
-      frame.setPointerCapture(event.pointerId);
-      follow(event);
-      divider.focus({ preventScroll: true });
-      event.preventDefault();
-    });
-    frame.addEventListener("pointermove", function (event) {
-      if (frame.hasPointerCapture(event.pointerId)) follow(event);
-    });
-    divider.addEventListener("keydown", function (event) {
-      var now = Number(divider.getAttribute("aria-valuenow"));
-      var steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -20, PageUp: 20 };
-      if (event.key in steps) setSplit(divider, now + steps[event.key]);
-      else if (event.key === "Home") setSplit(divider, 0);
-      else if (event.key === "End") setSplit(divider, 100);
-      else return;
-      event.preventDefault();
+    window.softfocusDivider(frame, divider, function (event) {
+      return frame.classList.contains("is-fixing") && !event.target.closest("[data-role=divider]");
     });
   }
 

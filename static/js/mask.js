@@ -17,6 +17,8 @@ window.softfocusFix = function (box, follower) {
 
   var TAP_SLOP = 8; // screen pixels a tap may wander before it is a drag
   var TINT_SIDE = 1600; // the tint is worked out at most this big: enough for a sharp edge on screen
+  // What one edit may hold, as the server checks it (the page renders editor/imaging/edits.py).
+  var MAX_POINTS = Number(editor.getAttribute("data-max-points")) || 5000;
   var tint = frame.querySelector("[data-role=fix-tint]");
   var marks = frame.querySelector("[data-role=fix-marks]");
   var zoomButtons = box.querySelector("[data-role=fix-zoom]");
@@ -284,7 +286,7 @@ window.softfocusFix = function (box, follower) {
       var p = photoPoint(now);
       var last = stroke.points[stroke.points.length - 1];
       // A point every third of a radius: smooth enough, and well within the API's limit.
-      if (Math.hypot(p[0] - last[0], p[1] - last[1]) >= stroke.radius / 3 && stroke.points.length < 4000) {
+      if (Math.hypot(p[0] - last[0], p[1] - last[1]) >= stroke.radius / 3 && stroke.points.length < MAX_POINTS) {
         stroke.points.push(p);
         draw();
       }

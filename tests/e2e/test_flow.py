@@ -316,7 +316,7 @@ def test_one_look_for_a_whole_batch_reaches_every_photo_even_those_still_working
     visitor.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
     looks = []
     visitor.on("request", lambda r: looks.append(r.url) if r.url.endswith("/look") else None)
-    visitor.get_by_text("One look for all 2 photos").click()
+    visitor.get_by_text("One look for both photos").click()
     visitor.get_by_label("Lens: lights become round discs").check()
     expect(visitor.get_by_text("2 of 2 finished")).to_be_visible(timeout=120_000)
     assert len(looks) == 1  # one post for the whole batch, by the shared look script

@@ -12,7 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -21,6 +20,8 @@ from editor.imaging.errors import ImageError, ModelError
 from editor.imaging.formats import SUFFIXES
 from editor.imaging.options import FORMATS, STRENGTHS, STYLES, Options
 from editor.worker import engine
+
+from ._options import add_model
 
 
 class RenderCommand(BaseCommand):
@@ -38,12 +39,7 @@ class RenderCommand(BaseCommand):
             help="also write the full-resolution mask (8-bit PNG): a path for one photo; "
             "for a folder, just --mask puts <name>-mask.png beside each result",
         )
-        parser.add_argument(
-            "--model",
-            choices=sorted(settings.MODEL_MANIFEST),
-            default=settings.SEGMENTATION_MODEL,
-            help="segmentation weights (default: %(default)s)",
-        )
+        add_model(parser)
         for mode in edits.MODES:
             parser.add_argument(
                 f"--{mode}",

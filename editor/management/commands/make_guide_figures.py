@@ -2,26 +2,20 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from editor.imaging.errors import ModelError
 from editor.reports import guide_figures
 from editor.worker import engine
 
-DEFAULT_OUT = Path(settings.BASE_DIR) / "static" / "img" / "guide"
+from ._options import add_out
 
 
 class Command(BaseCommand):
     help = "Make the guide's figures from scikit-image's sample photos, through our own pipeline."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--out",
-            type=Path,
-            default=DEFAULT_OUT,
-            help="folder to write to (default: %(default)s)",
-        )
+        add_out(parser, "guide")
         parser.add_argument(
             "--only",
             action="append",

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from editor.imaging.errors import ImageError, ModelError
 from editor.reports import home_figures
 from editor.worker import engine
 
-DEFAULT_OUT = Path(settings.BASE_DIR) / "static" / "img" / "home"
+from ._options import add_model, add_out
 
 
 class Command(BaseCommand):
@@ -19,18 +18,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--out",
-            type=Path,
-            default=DEFAULT_OUT,
-            help="folder to write to (default: %(default)s)",
-        )
-        parser.add_argument(
-            "--model",
-            choices=sorted(settings.MODEL_MANIFEST),
-            default=settings.SEGMENTATION_MODEL,
-            help="segmentation weights (default: the site's, %(default)s)",
-        )
+        add_out(parser, "home")
+        add_model(parser)
 
     def handle(self, *args, out: Path, model: str, **options):
         out.mkdir(parents=True, exist_ok=True)
