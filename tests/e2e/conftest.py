@@ -37,3 +37,26 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(SIZES))
+def visitor(request, browser):
+    """A page at laptop and at phone size that fails the test on any console error but
+    those it provokes on purpose (`page.expected_errors`). A test meant for one size
+    says so with @pytest.mark.parametrize("visitor", ["phone"], indirect=True)."""
+    phone = request.param == "phone"
+    context = browser.new_context(
+        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, accept_downloads=True
+    )
+    page = context.new_page()
+    page.size = request.param
+    page.expected_errors = []  # what a test provokes on purpose, e.g. a 429 it asked for
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert [e for e in errors if not any(x in e for x in page.expected_errors)] == []

@@ -8,7 +8,6 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import encode
-from tests.e2e import test_flow
 from tests.paths import DATA
 
 pytestmark = pytest.mark.e2e
@@ -115,9 +114,6 @@ def test_a_visitor_changes_the_look_without_a_reload(
     assert navigations == []
     result = _download(page, "Download WebP", tmp_path)
     assert (result.format, result.mode, result.size) == ("WEBP", "RGB", (448, 512))
-
-
-visitor = test_flow.visitor  # a page at laptop and at phone size that fails on console errors
 
 
 def _sha(page, url: str) -> str:

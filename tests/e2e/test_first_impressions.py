@@ -9,27 +9,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import SIZES
+
 pytestmark = pytest.mark.e2e
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
 NOT_A_PHOTO = "This file is not a photo we can read"
 # Set SCREENSHOTS=folder to keep a picture of each page as a visitor saw it.
 SCREENSHOTS = os.environ.get("SCREENSHOTS")
-
-
-@pytest.fixture(params=list(SIZES))
-def visitor(request, browser):
-    """A page at one screen size that fails the test on any console error but those expected."""
-    phone = request.param == "phone"
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=phone, has_touch=phone)
-    page = context.new_page()
-    page.size = request.param
-    page.expected_errors = []
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert [e for e in errors if not any(x in e for x in page.expected_errors)] == []
 
 
 @pytest.fixture

@@ -17,27 +17,8 @@ from tests.conftest import encode
 
 pytestmark = pytest.mark.e2e
 JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Set SCREENSHOTS=folder to keep a picture of each page as a visitor saw it.
 SCREENSHOTS = os.environ.get("SCREENSHOTS")
-
-
-@pytest.fixture(params=list(SIZES))
-def visitor(request, browser):
-    """A page at one screen size that fails the test on any console error."""
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, accept_downloads=True
-    )
-    page = context.new_page()
-    page.size = request.param
-    page.expected_errors = []  # what a test provokes on purpose, e.g. a 429 it asked for
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert [e for e in errors if not any(x in e for x in page.expected_errors)] == []
 
 
 @pytest.fixture

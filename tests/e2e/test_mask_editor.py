@@ -16,7 +16,6 @@ from tests.paths import DATA
 
 pytestmark = pytest.mark.e2e
 JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
-visitor = test_flow.visitor  # a page at laptop and at phone size that fails on console errors
 
 
 def _fetch(page, url: str) -> bytes:
@@ -173,12 +172,11 @@ def test_a_visitor_fixes_the_mask_on_the_result_with_a_tap_and_a_stroke_then_rel
     expect(editor.get_by_role("button", name="Undo")).to_be_enabled()
 
 
+@pytest.mark.parametrize("visitor", ["phone"], indirect=True)  # it was phones that broke
 def test_after_three_edits_on_a_phone_the_download_and_the_look_are_still_at_hand(
     visitor, live_server, celery_worker, tmp_path
 ):
     page = visitor
-    if page.size != "phone":
-        pytest.skip("the stacked pictures covered the controls on phones only")
     mask = _two_subjects(page, live_server)
     size = (mask.shape[1], mask.shape[0])
     editor = _fix(page)
@@ -264,10 +262,9 @@ def test_zoomed_in_a_tap_lands_where_it_was_aimed_and_a_pinch_never_paints(
     )
 
 
+@pytest.mark.parametrize("visitor", ["desktop"], indirect=True)  # a keyboard belongs to a laptop
 def test_the_mask_is_fixed_from_the_keyboard_alone(visitor, live_server, celery_worker):
     page = visitor
-    if page.size == "phone":
-        pytest.skip("a keyboard belongs to the laptop")
     _two_subjects(page, live_server, "/remove-background/")
     editor = page.get_by_role("region", name="Fix the mask")
     start = editor.get_by_role("button", name="Fix it on the picture")
@@ -288,10 +285,9 @@ def test_the_mask_is_fixed_from_the_keyboard_alone(visitor, live_server, celery_
     expect(note).to_have_text(re.compile("No edits yet"), timeout=60_000)
 
 
+@pytest.mark.parametrize("visitor", ["desktop"], indirect=True)  # the advisor is the same on both
 def test_a_warning_whose_spot_an_edit_did_not_touch_stays(visitor, live_server, celery_worker):
     page = visitor
-    if page.size == "phone":
-        pytest.skip("the advisor does not depend on the screen")
     mask = _two_subjects(page, live_server)
     size = (mask.shape[1], mask.shape[0])
     several = page.locator(".advice li[data-code=several_subjects]")
