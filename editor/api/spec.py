@@ -287,6 +287,12 @@ SCHEMAS = {
                 "nullable": True,
                 "description": "the number of the last look or mask request the result answers",
             },
+            "suited": {
+                "type": "string",
+                "nullable": True,
+                "description": "when the site chose the first look for the photo, the warning "
+                "it answers (`point_lights`: the lens style, which keeps lights round)",
+            },
             "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
             "edits": {
                 "type": "array",

@@ -109,6 +109,7 @@ def job_detail(request: HttpRequest, job_id: UUID) -> JsonResponse:
             "options": status.options if done else None,
             "revision": status.result.get("revision") if done else None,
             "request": status.result.get("seq", 0) if done else None,
+            "suited": (status.result.get("suited") or None) if done else None,
             "edits": services.job_edits(job=job).to_dict().get("batches", []),
             "warnings": [
                 {

@@ -33,6 +33,7 @@ def test_posting_a_photo_answers_202_with_a_status_url(client, celery_worker, sm
         "result_url": f"http://testserver/jobs/{body['id']}/result",
         "mask_url": f"http://testserver/jobs/{body['id']}/mask",
         "error": None,
+        "suited": None,  # a cutout's look is never chosen for the visitor
         "edits": [],
     }
     result = client.get(done["result_url"])
