@@ -1,0 +1,169 @@
+"""The "objects" design of taps: a tap flips the object the network sees under it.
+
+A tap says "the thing under this spot is on the wrong side". U-2-Net, run on
+square crops centred on the tap (a wide and a close one), tells what that thing
+is: zoomed in, the network sorts each pixel of the crop as subject or not, and
+the tapped thing is the stretch joined to the tap that the crop sorts as it
+sorts the tap, on the side of the mask the tap argues with. Of the crops, the
+one that agrees best with the mask everywhere else is believed. Where no crop
+sees the tap as the subject it is asked to be, the photo's own edges decide
+around the tap (a watershed), as far as the tap is from the outline.
+
+Guarantees, whatever the network says: a keep-tap only adds and a remove-tap
+only removes; pixels near an earlier tap of the other kind stay as it said;
+a remove-tap never takes more than half of what is kept (the subject at large).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .. import refine, segment
+from . import shapes
+
+# Crop sides as shares of the photo's longer side: a wide crop holds a whole
+# large object, a close one makes a small one salient. The same boxes as the
+# crops design, so both share the cache of the network's maps.
+CROPS = (0.5, 0.25)
+MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
+MAX_OBJECT = 0.85  # a "thing" filling more of its crop than this is the crop's background
+MAX_REMOVED = 0.5  # share of what is kept that one remove-tap may take at most
+GUARD = 0.01  # share of the longer side: the spot of an earlier tap that later taps leave
+FEATURE_GAIN = 4.0  # how sharply a margin in feature likeness becomes a mask value
+FLOOD_REACH = 2.0  # the watershed's window, in tap depths (distance to the outline)
+
+
+class Tapper:
+    """Decides taps one after another on the work-size copy `small` of the photo `pixels`."""
+
+    def __init__(self, pixels, small, scale, session, cache):
+        self.pixels, self.small, self.scale = pixels, small, scale
+        self.session, self.cache = session, cache
+        self.taps: dict[str, list[tuple[int, int]]] = {"keep": [], "remove": []}
+
+    def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
+        return self._flip(target, q, "keep")
+
+    def remove(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
+        return self._flip(target, q, "remove")
+
+    def _flip(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
+        hard = target > 0.5
+        side = ~hard if mode == "keep" else hard  # the pixels this tap may change
+        guarded = self._guarded(hard.shape, mode, q)
+        side &= ~guarded
+        if not side[q[1], q[0]]:
+            return target  # already as the tap asks, or an earlier tap's spot
+        # The first reading of the tap that keeps the guarantees: the piece of the mask
+        # it is on, what the network's features join to it, what the photo's edges do.
+        for read in (self._separate, self._from_features, self._flooded):
+            region = read(target, side, guarded, q, mode)
+            if region is not None and (mode == "keep" or region.sum() <= self._removable(hard, q)):
+                target[region] = 1.0 if mode == "keep" else 0.0  # painting snaps the outline
+                break
+        return target
+
+    def _separate(self, target, side, guarded, q, mode):
+        """The region when a remove-tap is on a piece of the mask apart from the
+        subject (its largest piece): the mask has found that object already, all of it."""
+        if mode == "keep":
+            return None
+        hard = target > 0.5
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(hard.astype(np.uint8), 8)
+        label = labels[q[1], q[0]]
+        if stats[label, cv2.CC_STAT_AREA] >= stats[1:, cv2.CC_STAT_AREA].max():
+            return None
+        return (labels == label) & side
+
+    def _removable(self, hard: np.ndarray, q: tuple[int, int]) -> float:
+        """The most one remove-tap at q may take: a separate piece of the mask whole, but
+        of the largest piece (the subject) at most MAX_REMOVED."""
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(hard.astype(np.uint8), 8)
+        sizes = stats[1:, cv2.CC_STAT_AREA]
+        size = sizes[labels[q[1], q[0]] - 1]
+        return float(size) if size < sizes.max() else MAX_REMOVED * size
+
+    def _guarded(self, shape: tuple[int, int], mode: str, q: tuple[int, int]) -> np.ndarray:
+        """Pixels near earlier taps of the other kind: this tap leaves them. One on the
+        very spot of this tap does not count: the visitor has changed their mind."""
+        guard = np.zeros(shape, np.uint8)
+        radius = max(3, round(GUARD * max(shape)))
+        for x, y in self.taps["remove" if mode == "keep" else "keep"]:
+            if abs(x - q[0]) + abs(y - q[1]) > 4:
+                cv2.circle(guard, (x, y), radius, 1, -1)
+        return guard.astype(bool)
+
+    def _from_features(self, target, side, guarded, q, mode):
+        """The pixels of the tap's side, joined to it, that the network's
+        features put nearer to the tap's than to what they are to be told from."""
+        found = self._features()
+        if found is None:
+            return None
+        feats = found  # C×h×w, unit vectors
+        _, fh, fw = feats.shape
+        height, width = target.shape
+
+        def cell(p):
+            return min(fh - 1, int(p[1] * fh / height)), min(fw - 1, int(p[0] * fw / width))
+
+        tapped = [feats[:, cell(q)[0], cell(q)[1]]]
+        tapped += [feats[:, y, x] for y, x in map(cell, self.taps[mode])]
+        # What the tap's thing is told from: the rest of its side of the mask, and the
+        # spots of earlier taps of the other kind.
+        small_side = cv2.resize(side.astype(np.float32), (fw, fh), interpolation=cv2.INTER_AREA)
+        rest = small_side > 0.5
+        other = "remove" if mode == "keep" else "keep"
+        contrast = [feats[:, y, x] for y, x in map(cell, self.taps[other])]
+        if rest.sum() > 1:
+            mean = feats[:, rest].mean(axis=1)
+            contrast.append(mean / max(float(np.linalg.norm(mean)), 1e-6))
+        flat = feats.reshape(len(feats), -1)
+        near = (np.stack(tapped) @ flat).max(axis=0)
+        far = (np.stack(contrast) @ flat).max(axis=0) if contrast else np.zeros_like(near)
+        margin = (near - far).reshape(fh, fw)
+        soft = np.clip(0.5 + FEATURE_GAIN * margin, 0.0, 1.0).astype(np.float32)
+        snapped = refine.refine(self.small, soft)
+        region = shapes.piece((snapped > 0.5) & side, q)
+        return region
+
+    def _features(self) -> np.ndarray | None:
+        """The decoder's features of the whole photo, once per photo (kept in the cache)."""
+        if self.session is None:
+            return None
+        key = ("features", segment.FEATURE_SIDE)
+        if key not in self.cache:
+            _, found = segment.features(self.pixels, self.session)
+            self.cache[key] = found.astype(np.float16)
+        return self.cache[key].astype(np.float32)
+
+    def _flooded(self, target, side, guarded, q, mode):
+        """What the photo's edges join to the tap, within its depth times FLOOD_REACH:
+        a watershed from the tap against the window's rim and the mask's far side."""
+        hard = target > 0.5
+        depth = shapes.reach(hard, q, mode)
+        half = max(4, round(FLOOD_REACH * depth))
+        height, width = hard.shape
+        x0, x1 = max(0, q[0] - half), min(width, q[0] + half + 1)
+        y0, y1 = max(0, q[1] - half), min(height, q[1] + half + 1)
+        local = (q[0] - x0, q[1] - y0)
+        markers = np.zeros((y1 - y0, x1 - x0), np.int32)
+        ring = np.ones_like(markers, np.uint8)
+        cv2.circle(ring, local, half, 0, -1)
+        markers[ring.astype(bool)] = 2
+        # The other side is where the tapped thing ends near the tap (joined to it:
+        # the tap's label) and a wall elsewhere; guarded spots are a wall too.
+        near = np.zeros_like(markers, np.uint8)
+        cv2.circle(near, local, round(1.5 * depth) + 1, 1, -1)
+        other = ~side[y0:y1, x0:x1]
+        markers[other] = 3
+        markers[other & near.astype(bool) & ~guarded[y0:y1, x0:x1]] = 1
+        cv2.circle(markers, local, max(1, round(0.5 * depth)), 1, -1)
+        cv2.watershed(np.ascontiguousarray(self.small[y0:y1, x0:x1]), markers)
+        grown = (markers == 1) & side[y0:y1, x0:x1]
+        region = shapes.piece(grown, local)
+        if region is None:
+            return None
+        full = np.zeros(hard.shape, bool)
+        full[y0:y1, x0:x1] = region
+        return full
