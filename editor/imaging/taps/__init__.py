@@ -79,4 +79,4 @@ def plan(
             memo[done] = target.copy()
         tapper.taps[mode].append(q)
     changed = (target > 0.5) != before
-    return Plan((width, height), target, changed, edits.strokes)
+    return Plan((width, height), target, changed, edits.strokes, hold=tapper.HOLDS)

@@ -39,6 +39,8 @@ SLIVER_SNAP = 1.0  # the same for a sliver tap's strip: a narrow window for a na
 class Tapper:
     """The smart part of a tap, on the work-size copy `small` of the photo `pixels`."""
 
+    HOLDS = False  # as before issue 18: painting's snap may move the outline anywhere near
+
     def __init__(self, pixels, small, scale, session, cache):
         self.pixels, self.small, self.scale = pixels, small, scale
         self.session, self.cache = session, cache

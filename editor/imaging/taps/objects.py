@@ -37,6 +37,8 @@ FLOOD_REACH = 2.0  # the watershed's window, in tap depths (distance to the outl
 class Tapper:
     """Decides taps one after another on the work-size copy `small` of the photo `pixels`."""
 
+    HOLDS = True  # painting keeps the guarantees: it flips only what a tap changed
+
     def __init__(self, pixels, small, scale, session, cache):
         self.pixels, self.small, self.scale = pixels, small, scale
         self.session, self.cache = session, cache
