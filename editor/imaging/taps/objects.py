@@ -1,17 +1,21 @@
-"""The "objects" design of taps: a tap flips the object the network sees under it.
+"""The "objects" design of taps: a tap flips the thing the network sees under it.
 
-A tap says "the thing under this spot is on the wrong side". U-2-Net, run on
-square crops centred on the tap (a wide and a close one), tells what that thing
-is: zoomed in, the network sorts each pixel of the crop as subject or not, and
-the tapped thing is the stretch joined to the tap that the crop sorts as it
-sorts the tap, on the side of the mask the tap argues with. Of the crops, the
-one that agrees best with the mask everywhere else is believed. Where no crop
-sees the tap as the subject it is asked to be, the photo's own edges decide
-around the tap (a watershed), as far as the tap is from the outline.
+A tap says "the thing under this spot is on the wrong side". It is read in
+turn, and the first reading that takes at least half of the tap's own spot
+(the disc out to the outline) is believed:
+1. a remove-tap on a piece of the mask apart from the subject: that piece;
+2. U-2-Net's decoder features of the whole photo (one run per photo, no run
+   per tap): the pixels nearer in feature likeness to the tap than to the rest
+   of its side of the mask, snapped to the photo by the guided filter, joined
+   to the tap, within SPREAD times its distance from the outline;
+3. a close crop around the tap, the network run on it: zoomed in, a small
+   thing becomes the salient one; what it sorts as it sorts the tap;
+4. the photo's edges around the tap (a watershed), as far as the tap is deep.
 
 Guarantees, whatever the network says: a keep-tap only adds and a remove-tap
-only removes; pixels near an earlier tap of the other kind stay as it said;
-a remove-tap never takes more than half of what is kept (the subject at large).
+only removes (painting holds what no tap changed); pixels near an earlier tap
+of the other kind stay as it said; a remove-tap takes at most MAX_REMOVED of
+the subject (the mask's largest piece).
 """
 
 from __future__ import annotations
@@ -22,15 +26,14 @@ import numpy as np
 from .. import refine, segment
 from . import shapes
 
-# Crop sides as shares of the photo's longer side: a wide crop holds a whole
-# large object, a close one makes a small one salient. The same boxes as the
-# crops design, so both share the cache of the network's maps.
-CROPS = (0.5, 0.25)
 MIN_CROP = 96  # pixels of the photo: the network needs some context around a tap
 MAX_OBJECT = 0.85  # a "thing" filling more of its crop than this is the crop's background
+CLOSE = 0.25  # the close crop's side, as a share of the photo's longer side
+COVER = 0.5  # share of the tap's own spot a reading must take to be believed
 MAX_REMOVED = 0.5  # share of what is kept that one remove-tap may take at most
 GUARD = 0.01  # share of the longer side: the spot of an earlier tap that later taps leave
 FEATURE_GAIN = 4.0  # how sharply a margin in feature likeness becomes a mask value
+SPREAD = 6.0  # how far a tap's thing may reach, in tap depths (distance to the outline)
 FLOOD_REACH = 2.0  # the watershed's window, in tap depths (distance to the outline)
 
 
@@ -59,9 +62,17 @@ class Tapper:
             return target  # already as the tap asks, or an earlier tap's spot
         # The first reading of the tap that keeps the guarantees: the piece of the mask
         # it is on, what the network's features join to it, what the photo's edges do.
-        for read in (self._separate, self._from_features, self._flooded):
+        # A reading that does not cover the tap's own spot (the disc out to the outline)
+        # has missed the thing: the next one is asked.
+        spot = np.zeros(hard.shape, np.uint8)
+        cv2.circle(spot, q, max(1, round(shapes.reach(hard, q, mode))), 1, -1)
+        spot = spot.astype(bool) & side
+        readings = (self._separate, self._from_features, self._from_view, self._flooded)
+        for read in readings:
             region = read(target, side, guarded, q, mode)
-            if region is not None and (mode == "keep" or region.sum() <= self._removable(hard, q)):
+            if region is None or (mode == "remove" and region.sum() > self._removable(hard, q)):
+                continue
+            if read is readings[-1] or region[spot].mean() >= COVER:
                 target[region] = 1.0 if mode == "keep" else 0.0  # painting snaps the outline
                 break
         return target
@@ -126,8 +137,32 @@ class Tapper:
         margin = (near - far).reshape(fh, fw)
         soft = np.clip(0.5 + FEATURE_GAIN * margin, 0.0, 1.0).astype(np.float32)
         snapped = refine.refine(self.small, soft)
-        region = shapes.piece((snapped > 0.5) & side, q)
-        return region
+        # A tap near the outline means a small thing: what it takes stays within
+        # SPREAD times its distance from the outline (a missed arm, not the wall behind).
+        depth = shapes.reach(target > 0.5, q, mode)
+        near = np.zeros(target.shape, np.uint8)
+        cv2.circle(near, q, round(SPREAD * depth + GUARD * max(target.shape)), 1, -1)
+        return shapes.piece((snapped > 0.5) & side & near.astype(bool), q)
+
+    def _from_view(self, target, side, guarded, q, mode):
+        """What a close crop around the tap sorts as it sorts the tap, joined to it: zoomed
+        in, a small thing the whole photo's features blur away becomes the salient one."""
+        if self.session is None:
+            return None
+        centre = ((q[0] + 0.5) / self.scale, (q[1] + 0.5) / self.scale)
+        width = max(MIN_CROP, round(CLOSE * max(self.pixels.shape[:2])))
+        (x0, y0, x1, y1), obj = shapes.view(self, centre, width, q)
+        local = (q[0] - x0, q[1] - y0)
+        seen = obj > 0.5
+        if mode == "keep" and not seen[local[1], local[0]]:
+            return None  # up close the network does not see a subject here either
+        alike = seen if seen[local[1], local[0]] else ~seen
+        region = shapes.piece(alike & side[y0:y1, x0:x1], local)
+        if region is None or region.mean() > MAX_OBJECT:
+            return None
+        full = np.zeros(target.shape, bool)
+        full[y0:y1, x0:x1] = region
+        return full
 
     def _features(self) -> np.ndarray | None:
         """The decoder's features of the whole photo, once per photo (kept in the cache)."""
