@@ -1,15 +1,15 @@
 """The "objects" design of taps: a tap flips the thing the network sees under it.
 
 A tap says "the thing under this spot is on the wrong side". It is read in
-turn, and the first reading that takes at least half of the tap's own spot
-(the disc out to the outline) is believed:
+turn, and the first reading is believed (for a keep-tap, the first that takes
+at least half of the tap's own spot, the disc out to the outline):
 1. a remove-tap on a piece of the mask apart from the subject: that piece;
 2. U-2-Net's decoder features of the whole photo (one run per photo, no run
    per tap): the pixels nearer in feature likeness to the tap than to the rest
    of its side of the mask, snapped to the photo by the guided filter, joined
    to the tap, within SPREAD times its distance from the outline;
-3. a close crop around the tap, the network run on it: zoomed in, a small
-   thing becomes the salient one; what it sorts as it sorts the tap;
+3. for a keep-tap, a close crop around the tap, the network run on it: zoomed
+   in, a small thing becomes the salient one; what it sees as salient there;
 4. the photo's edges around the tap (a watershed), as far as the tap is deep.
 
 Guarantees, whatever the network says: a keep-tap only adds and a remove-tap
@@ -62,8 +62,9 @@ class Tapper:
             return target  # already as the tap asks, or an earlier tap's spot
         # The first reading of the tap that keeps the guarantees: the piece of the mask
         # it is on, what the network's features join to it, what the photo's edges do.
-        # A reading that does not cover the tap's own spot (the disc out to the outline)
-        # has missed the thing: the next one is asked.
+        # A keep-reading that does not cover the tap's own spot (the disc out to the
+        # outline) has missed the thing: the next one is asked. A remove-tap's spot
+        # often reaches into the subject (the outline is the mask's, not the truth's).
         spot = np.zeros(hard.shape, np.uint8)
         cv2.circle(spot, q, max(1, round(shapes.reach(hard, q, mode))), 1, -1)
         spot = spot.astype(bool) & side
@@ -72,7 +73,7 @@ class Tapper:
             region = read(target, side, guarded, q, mode)
             if region is None or (mode == "remove" and region.sum() > self._removable(hard, q)):
                 continue
-            if read is readings[-1] or region[spot].mean() >= COVER:
+            if read is readings[-1] or mode == "remove" or region[spot].mean() >= COVER:
                 target[region] = 1.0 if mode == "keep" else 0.0  # painting snaps the outline
                 break
         return target
@@ -136,33 +137,45 @@ class Tapper:
         far = (np.stack(contrast) @ flat).max(axis=0) if contrast else np.zeros_like(near)
         margin = (near - far).reshape(fh, fw)
         soft = np.clip(0.5 + FEATURE_GAIN * margin, 0.0, 1.0).astype(np.float32)
-        snapped = refine.refine(self.small, soft)
-        # A tap near the outline means a small thing: what it takes stays within
-        # SPREAD times its distance from the outline (a missed arm, not the wall behind).
-        depth = shapes.reach(target > 0.5, q, mode)
-        near = np.zeros(target.shape, np.uint8)
-        cv2.circle(near, q, round(SPREAD * depth + GUARD * max(target.shape)), 1, -1)
-        return shapes.piece((snapped > 0.5) & side & near.astype(bool), q)
+        near = self._near(target, q, mode)
+        reach = round(SPREAD * shapes.reach(target > 0.5, q, mode) + GUARD * max(height, width))
+        ys, xs = (
+            slice(max(0, q[1] - reach), q[1] + reach + 1),
+            slice(max(0, q[0] - reach), q[0] + reach + 1),
+        )
+        # Snapped to the photo in that window only, by the guided filter's own window.
+        soft = cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)[ys, xs]
+        radius = refine.RADIUS * max(height, width) / max(fh, fw)
+        region = np.zeros(target.shape, bool)
+        region[ys, xs] = refine.refine(self.small[ys, xs], soft, radius=radius) > 0.5
+        return shapes.piece(region & side & near, q)
 
     def _from_view(self, target, side, guarded, q, mode):
-        """What a close crop around the tap sorts as it sorts the tap, joined to it: zoomed
-        in, a small thing the whole photo's features blur away becomes the salient one."""
-        if self.session is None:
-            return None
+        """What a close crop around a keep-tap sees as salient, joined to it: zoomed in,
+        a small thing the whole photo's features blur away becomes the salient one."""
+        if self.session is None or mode == "remove":
+            return None  # zoomed in on a wrongly kept spot, the crop often loses the subject
         centre = ((q[0] + 0.5) / self.scale, (q[1] + 0.5) / self.scale)
         width = max(MIN_CROP, round(CLOSE * max(self.pixels.shape[:2])))
         (x0, y0, x1, y1), obj = shapes.view(self, centre, width, q)
         local = (q[0] - x0, q[1] - y0)
         seen = obj > 0.5
-        if mode == "keep" and not seen[local[1], local[0]]:
+        if not seen[local[1], local[0]]:
             return None  # up close the network does not see a subject here either
-        alike = seen if seen[local[1], local[0]] else ~seen
-        region = shapes.piece(alike & side[y0:y1, x0:x1], local)
+        region = shapes.piece(seen & side[y0:y1, x0:x1], local)
         if region is None or region.mean() > MAX_OBJECT:
             return None
         full = np.zeros(target.shape, bool)
         full[y0:y1, x0:x1] = region
-        return full
+        return shapes.piece(full & self._near(target, q, mode), q)
+
+    def _near(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
+        """Where a tap's thing may lie: a tap near the outline means a small thing, so
+        within SPREAD times its distance from the outline (a missed arm, not the cow behind)."""
+        depth = shapes.reach(target > 0.5, q, mode)
+        near = np.zeros(target.shape, np.uint8)
+        cv2.circle(near, q, round(SPREAD * depth + GUARD * max(target.shape)), 1, -1)
+        return near.astype(bool)
 
     def _features(self) -> np.ndarray | None:
         """The decoder's features of the whole photo, once per photo (kept in the cache)."""
