@@ -92,7 +92,8 @@ quality: models
 # The network's maps (whole photos and crops) are kept in .run/eval-cache: a second run is quicker.
 clicks: export DEBUG ?= 1
 clicks: models
-	$(PY) manage.py clicks --eval ../shared/eval --cache .run/eval-cache
+	$(PY) manage.py clicks --eval $(or $(EVAL),../shared/eval) --cache .run/eval-cache \
+		$(if $(SETS),--sets $(SETS)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(DESIGN),--design $(DESIGN))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -30,12 +30,17 @@ class Plan:
     target: np.ndarray  # work-size float32 mask after the taps
     changed: np.ndarray  # work-size bool: where the taps changed it
     strokes: list[Stroke] = field(default_factory=list)
+    # Whether snapping the taps' outline may flip a pixel they did not change: not when
+    # set, so a keep-tap only adds and a remove-tap only removes at any size too.
+    hold: bool = False
 
     def paint(self, pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """`mask` (H×W float32 of the photo `pixels`, any scale of it) with the edits applied."""
         out = mask.astype(np.float32, copy=True)
         if self.changed.any():
             _paint_taps(out, pixels, self.target, self.changed)
+            if self.hold:
+                _hold_unchanged(out, mask, self.changed)
         scale = mask.shape[1] / self.size[0]
         shrunk = _Shrunk(pixels)
         for stroke in self.strokes:
@@ -90,6 +95,14 @@ def _paint_taps(out: np.ndarray, pixels: np.ndarray, target: np.ndarray, changed
     weight = cv2.resize(weight, size, interpolation=cv2.INTER_LINEAR)
     region = out[full_y, full_x]
     region += weight * (snapped - region)
+
+
+def _hold_unchanged(out: np.ndarray, mask: np.ndarray, changed: np.ndarray) -> None:
+    """Give back its side to each pixel of `out` that the work-size decision left alone."""
+    size = (out.shape[1], out.shape[0])
+    moved = cv2.resize(changed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    np.copyto(out, np.maximum(out, mask), where=~moved & (mask > 0.5) & (out <= 0.5))
+    np.copyto(out, np.minimum(out, mask), where=~moved & (mask <= 0.5) & (out > 0.5))
 
 
 def _paint_stroke(out: np.ndarray, shrunk: _Shrunk, stroke: Stroke, scale: float) -> None:

@@ -23,6 +23,9 @@ SIZE = 320  # the network's native input
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 FETCH_HINT = "Run `make models` (or `python models/fetch.py`) to fetch it."
+# The decoder stage whose features `features` returns: stage 2 sees 160×160, 64 channels.
+FEATURE_SIDE = 2
+_made: dict[int, tuple[str, str | None]] = {}  # id of a session -> the weights it was made of
 _threads: int | None = None  # per network run; None leaves it to ONNX Runtime (every core)
 
 
@@ -36,6 +39,8 @@ def use_threads(count: int) -> None:
     _threads = count
     cv2.setNumThreads(count)  # the tile work (tiles.each) follows OpenCV's count
     session.cache_clear()
+    _feature_session.cache_clear()
+    _made.clear()
 
 
 @functools.cache
@@ -53,6 +58,7 @@ def session(model_path: str, sha256: str | None = None) -> ort.InferenceSession:
             f"Model weights at {path} could not be loaded ({exc}). {FETCH_HINT}"
         ) from exc
     release_free_memory()  # what reading the file needed (~300 MB for u2net) stays free
+    _made[id(model)] = (model_path, sha256)
     return model
 
 
@@ -97,6 +103,39 @@ def saliency(rgb: np.ndarray, model: ort.InferenceSession) -> np.ndarray:
     release_free_memory()  # the activations, ~290 MB for u2net
     lo, hi = float(raw.min()), float(raw.max())
     return ((raw - lo) / max(hi - lo, 1e-6)).astype(np.float32)
+
+
+@functools.cache
+def _feature_session(model_path: str, sha256: str | None) -> ort.InferenceSession:
+    """A session of the same weights that also returns U-2-Net's decoder features: the
+    graph gets the input of side output FEATURE_SIDE as an extra output, so the network's
+    own view of which pixels are one thing can spread a tap. Built on first use."""
+    import onnx  # only the taps need it, and only once per process
+
+    graph = onnx.load(model_path)
+    weight = f"side{FEATURE_SIDE}.weight"
+    conv = next(n for n in graph.graph.node if n.op_type == "Conv" and weight in n.input)
+    graph.graph.output.append(onnx.helper.make_tensor_value_info(conv.input[0], 1, None))
+    model = ort.InferenceSession(
+        graph.SerializeToString(), _options(), providers=["CPUExecutionProvider"]
+    )
+    del graph
+    release_free_memory()
+    return model
+
+
+def features(rgb: np.ndarray, model: ort.InferenceSession) -> tuple[np.ndarray, np.ndarray]:
+    """(the saliency map as `saliency` gives it, the decoder's C×h×w features, each
+    pixel's vector of unit length), by the same weights as `model`, a `session`."""
+    model = _feature_session(*_made[id(model)])
+    small = cv2.resize(rgb, (SIZE, SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = (small / max(float(small.max()), 1e-6) - MEAN) / STD
+    outputs = model.run(None, {model.get_inputs()[0].name: small.transpose(2, 0, 1)[None]})
+    raw, found = outputs[0][0, 0], outputs[-1][0]
+    release_free_memory()
+    lo, hi = float(raw.min()), float(raw.max())
+    found /= np.maximum(np.linalg.norm(found, axis=0, keepdims=True), 1e-6)
+    return ((raw - lo) / max(hi - lo, 1e-6)).astype(np.float32), found.astype(np.float32)
 
 
 def upscale(soft: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from editor.imaging import edits, refine, segment, taps
+from editor.imaging.taps import crops
 from tests.paths import DATA, U2NET, U2NET_SHA256
 
 
@@ -81,14 +82,18 @@ def test_a_preview_and_the_full_size_agree(two, model):
     assert np.abs(small - shrunk).mean() < 0.02
 
 
-def test_taps_reuse_the_networks_crops_when_given_the_same_cache(two, model, monkeypatch):
+def test_taps_reuse_the_networks_maps_when_given_the_same_cache(two, model, monkeypatch):
     rgb, mask = two
-    _, right = pieces(mask)
+    left, right = pieces(mask)
+    missed = np.where(cv2.dilate(right.astype(np.uint8), np.ones((9, 9))) > 0, 0, mask)
+    missed = missed.astype(np.float32)
     cache: dict = {}
-    first = taps.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    first = taps.apply(rgb, missed, fixes(keep=(heart(right),)), session=model, cache=cache)
     assert cache
-    monkeypatch.setattr(segment, "saliency", lambda *a: pytest.fail("ran the network again"))
-    again = taps.apply(rgb, mask, fixes(keep=(heart(right),)), session=model, cache=cache)
+    ran_again = lambda *a: pytest.fail("ran the network again")  # noqa: E731
+    monkeypatch.setattr(segment, "saliency", ran_again)
+    monkeypatch.setattr(segment, "features", ran_again)
+    again = taps.apply(rgb, missed, fixes(keep=(heart(right),)), session=model, cache=cache)
     assert (first == again).all()
 
 
@@ -127,6 +132,10 @@ def test_points_outside_the_photo_are_refused():
     assert edits.Batch.from_dict({"keep": [[99.5, 49]]}).check(100, 50)
 
 
+# The crops design (today's until issue 18), kept to be measured beside the site's:
+# what its GrabCut and its holes rule promised still holds.
+
+
 def test_a_keep_tap_left_to_grabcut_fills_the_gap_and_nothing_far_from_the_tap():
     """Without a close view, GrabCut settles a keep-tap; where the ground beside the
     subject looks like the subject, it must not take a strip of it all along the outline
@@ -144,13 +153,13 @@ def test_a_keep_tap_left_to_grabcut_fills_the_gap_and_nothing_far_from_the_tap()
     mask = subject.astype(np.float32)
     tap = (320, 470)  # a missed notch at the bottom of the subject
     cv2.circle(mask, tap, 14, 0.0, -1)
-    fixed = taps.apply(photo, mask, fixes(keep=(tap,)), session=None)
+    fixed = taps.apply(photo, mask, fixes(keep=(tap,)), session=None, design="crops")
     notch = np.zeros_like(subject)
     cv2.circle(notch, tap, 10, 1, -1)
     assert fixed[notch.astype(bool)].mean() > 0.9  # the gap is filled
     added = (fixed > 0.5) & (mask <= 0.5)
     ys, xs = np.nonzero(added)
-    far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * taps.GRABCUT_WINDOW * size / 2 + 2
+    far = np.hypot(xs - tap[0], ys - tap[1]) > 0.6 * crops.GRABCUT_WINDOW * size / 2 + 2
     assert not far.any(), f"{int(far.sum())} pixels added far from the tap"
 
 
@@ -172,7 +181,7 @@ def test_a_deep_remove_tap_takes_the_thing_joined_to_the_subject_not_a_dot():
     photo[subject] = (190, 150, 110)
     photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
     mask = (subject | behind).astype(np.float32)
-    out = taps.apply(photo, mask, fixes(remove=(heart(behind),)), session=None)
+    out = taps.apply(photo, mask, fixes(remove=(heart(behind),)), session=None, design="crops")
     assert (out[behind] <= 0.5).mean() > 0.95  # the second animal is gone
     assert (out[subject] > 0.5).mean() > 0.99  # the first stays
 
@@ -205,7 +214,8 @@ def wheel():
 
 def test_a_remove_tap_in_a_wheel_takes_the_holes_beside_it_too(wheel, model):
     photo, mask, spokes, (_, top_right, bottom_right, bottom_left) = wheel
-    out = taps.apply(photo, mask, fixes(remove=(heart(bottom_right),)), session=model)
+    done = fixes(remove=(heart(bottom_right),))
+    out = taps.apply(photo, mask, done, session=model, design="crops")
     for hole in (bottom_right, top_right, bottom_left):
         assert (out[hole] <= 0.5).mean() > 0.95
     assert (out[spokes] > 0.5).mean() > 0.95  # the wheel itself stays
@@ -213,7 +223,7 @@ def test_a_remove_tap_in_a_wheel_takes_the_holes_beside_it_too(wheel, model):
 
 def test_a_hole_an_earlier_keep_tap_is_on_stays(wheel, model):
     photo, mask, _, (_, top_right, bottom_right, bottom_left) = wheel
-    taps = fixes(keep=(heart(top_right),)).then(edits.Batch(remove=(heart(bottom_right),)))
-    out = taps.apply(photo, mask, taps, session=model)
+    done = fixes(keep=(heart(top_right),)).then(edits.Batch(remove=(heart(bottom_right),)))
+    out = taps.apply(photo, mask, done, session=model, design="crops")
     assert (out[top_right] > 0.5).mean() > 0.95
     assert (out[bottom_left] <= 0.5).mean() > 0.95

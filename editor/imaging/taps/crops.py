@@ -1,4 +1,4 @@
-"""Deciding what a tap means: the whole object under it, kept or taken out.
+"""The "crops" design of taps (the site's until issue 18), kept to be measured beside its successor.
 
 A keep-tap brings in the whole object under it and a remove-tap takes a whole
 wrongly kept thing out. U-2-Net is run again on a square crop around the tap:
@@ -9,23 +9,17 @@ on a separate piece of the mask takes the piece out without the network; one
 that both close views see as background takes the holes beside it too (a
 bike's wheel). Where the network cannot tell, GrabCut decides in a window
 around the tap, started from what the photo's edges join to a deep remove-tap.
-
-Decisions are made on a copy at most WORK_SIDE pixels long (`plan`), then
-painted at any size by painting.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-
 import cv2
 import numpy as np
 
-from . import refine, segment
-from .edits import Edits
-from .painting import Plan, disc
+from .. import refine
+from ..painting import disc
+from . import shapes
 
-WORK_SIDE = 1024
 # Crop sides as shares of the photo's longer side, tried widest first: a wide crop
 # holds a whole large object, a narrow one makes a small one salient.
 CROPS = (0.5, 0.25)
@@ -40,54 +34,12 @@ SLIVER_REACH = 10  # how far along the outline a sliver tap's strip may run, in 
 GRABCUT_SEED = 8  # GrabCut starts from random k-means: the same seed, the same answer
 HOLES_REACH = 0.25  # share of the closer view's side: how far from a remove-tap its holes go
 SLIVER_SNAP = 1.0  # the same for a sliver tap's strip: a narrow window for a narrow strip
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
 
 
-def apply(
-    pixels: np.ndarray,
-    mask: np.ndarray,
-    edits: Edits,
-    *,
-    session=None,
-    cache: MutableMapping[Box, np.ndarray] | None = None,
-) -> np.ndarray:
-    """The full-size mask with `edits` applied. `session` is U-2-Net's (taps need it)."""
-    return plan(pixels, mask, edits, session=session, cache=cache).paint(pixels, mask)
-
-
-def plan(
-    pixels: np.ndarray,
-    mask: np.ndarray,
-    edits: Edits,
-    *,
-    session=None,
-    cache: MutableMapping[Box, np.ndarray] | None = None,
-) -> Plan:
-    """Decide what each tap brings in or takes out, on a work-size copy.
-
-    `cache` maps a crop box to the network's map of it; pass the same mapping
-    again (or one kept on disk) and re-applying earlier taps costs no network run.
-    """
-    height, width = mask.shape
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    work = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(pixels, work, interpolation=cv2.INTER_AREA) if scale < 1 else pixels
-    target = cv2.resize(mask, work, interpolation=cv2.INTER_AREA) if scale < 1 else mask.copy()
-    before = target > 0.5
-    tapper = _Tapper(pixels, small, scale, session, {} if cache is None else cache)
-    for mode, (x, y) in edits.taps:
-        q = (min(work[0] - 1, int(x * scale)), min(work[1] - 1, int(y * scale)))
-        if mode == "keep":
-            target = tapper.keep(target, q)
-        else:
-            target = tapper.remove(target, q)
-        tapper.taps[mode].append(q)
-    changed = (target > 0.5) != before
-    return Plan((width, height), target, changed, edits.strokes)
-
-
-class _Tapper:
+class Tapper:
     """The smart part of a tap, on the work-size copy `small` of the photo `pixels`."""
+
+    HOLDS = False  # as before issue 18: painting's snap may move the outline anywhere near
 
     def __init__(self, pixels, small, scale, session, cache):
         self.pixels, self.small, self.scale = pixels, small, scale
@@ -108,17 +60,17 @@ class _Tapper:
 
     def keep(self, target: np.ndarray, q: tuple[int, int]) -> np.ndarray:
         hard = target > 0.5
-        if 0 < _reach(hard, q, "keep") <= SLIVER:  # 0: the tap is on what is kept already
+        if 0 < shapes.reach(hard, q, "keep") <= SLIVER:  # 0: the tap is on what is kept already
             return self._sliver(target, q, "keep")
         partial = None  # an object the crop's edge cuts: used if no view holds it whole
         for box, obj in [*self._objects(q), *self._context(hard, q)]:
             region = self._kept(target, box, obj, q)
             if region is None:
                 continue
-            if not _cut_off(region, box[:2], hard):
-                return _add(target, box, obj, region)
+            if not shapes.cut_off(region, box[:2], hard):
+                return shapes.add(target, box, obj, region)
             partial = partial or (box, obj, region)
-        return _add(target, *partial) if partial else self._grabcut(target, q, "keep")
+        return shapes.add(target, *partial) if partial else self._grabcut(target, q, "keep")
 
     def _kept(self, target, box, obj, q) -> np.ndarray | None:
         """What a keep-tap at q adds from this close view `obj` of `box`, or None."""
@@ -126,7 +78,7 @@ class _Tapper:
         local = (q[0] - x0, q[1] - y0)
         # Where the close view is unsure at the tap, what it rates as high as the tap.
         level = min(0.5, 0.7 * float(obj[local[1], local[0]]))
-        region = _piece(obj > max(level, 0.1), local)
+        region = shapes.piece(obj > max(level, 0.1), local)
         if region is None or self._holds(region, (x0, y0), "remove", q):
             return None
         if region.mean() >= MAX_OBJECT:
@@ -134,7 +86,7 @@ class _Tapper:
         part = target[y0:y1, x0:x1]
         # What the tap adds is the missing piece under it, not every other thing
         # the close view joins to the subject (a crowd behind a dancer).
-        return _piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
+        return shapes.piece(region & (part <= 0.5), local) if part[local[::-1]] <= 0.5 else region
 
     def _context(self, hard: np.ndarray, q: tuple[int, int]):
         """The close view of a square holding the tap and the kept subject, 1.2 times as wide."""
@@ -165,7 +117,7 @@ class _Tapper:
         sizes = np.bincount(labels.ravel(), minlength=count)[1:]
         protected = self._holds(piece, (0, 0), "keep", q)
         if central and sizes[label - 1] < sizes.max() and not protected:
-            return _cut(target, piece)  # a separate, smaller piece: all of it goes
+            return shapes.cut(target, piece)  # a separate, smaller piece: all of it goes
         if depth[q[1], q[0]] <= SLIVER:
             return self._sliver(target, q, "remove")
         views = self._objects(q)
@@ -177,29 +129,30 @@ class _Tapper:
                 # Seen closer, the tapped spot is not part of the subject: take out the
                 # stretch of the mask the closer look disagrees with, unless the closer
                 # look lost the subject itself (most of it, or cut off by the crop's edge).
-                region = _piece(inside & ~salient, local)
+                region = shapes.piece(inside & ~salient, local)
                 if (
                     region.sum() <= 0.5 * inside.sum()
-                    and not _cut_off(region, (x0, y0), hard)
+                    and not shapes.cut_off(region, (x0, y0), hard)
                     and not self._holds(region, (x0, y0), "keep", q)
                 ):
                     cut = np.zeros_like(hard)
                     cut[y0:y1, x0:x1] = region
                     closer = next(views, None)
-                    cut = _agreed(cut & shallow, closer, q)
-                    return _cut(target, cut | self._holes(hard, ((x0, y0, x1, y1), obj), closer, q))
+                    cut = shapes.agreed(cut & shallow, closer, q)
+                    holes = self._holes(hard, ((x0, y0, x1, y1), obj), closer, q)
+                    return shapes.cut(target, cut | holes)
                 continue
-            region = _piece(inside & salient, local)
-            if _cut_off(region, (x0, y0), hard):
+            region = shapes.piece(inside & salient, local)
+            if shapes.cut_off(region, (x0, y0), hard):
                 continue  # the tapped object runs out of this crop: look wider or closer
             if self._holds(region, (x0, y0), "keep", q):
                 continue
             if central and region.sum() >= 0.7 * piece.sum() and not protected:
-                return _cut(target, piece)  # the tapped object is this whole piece
+                return shapes.cut(target, piece)  # the tapped object is this whole piece
             if region.sum() <= 0.5 * piece.sum():
                 cut = np.zeros_like(hard)
                 cut[y0:y1, x0:x1] = region
-                return _cut(target, cut if central else cut & shallow)  # a thing of its own
+                return shapes.cut(target, cut if central else cut & shallow)  # a thing of its own
         return self._grabcut(target, q, "remove", allowed=shallow & near.astype(bool))
 
     def _holes(self, hard: np.ndarray, wider, closer, q: tuple[int, int]) -> np.ndarray:
@@ -224,7 +177,7 @@ class _Tapper:
         out = np.zeros_like(hard)
         for label in reached - kept - {0}:
             hole = labels == label
-            if not _cut_off(hole[y0:y1, x0:x1], (x0, y0), hard):
+            if not shapes.cut_off(hole[y0:y1, x0:x1], (x0, y0), hard):
                 out |= hole
         return out
 
@@ -238,7 +191,7 @@ class _Tapper:
         this thin, and often move the outline the wrong way.
         """
         height, width = target.shape
-        depth = max(1.0, _reach(target > 0.5, q, mode))
+        depth = max(1.0, shapes.reach(target > 0.5, q, mode))
         reach = round(max(12, SLIVER_REACH * depth))
         x0, x1 = max(0, q[0] - reach), min(width, q[0] + reach + 1)
         y0, y1 = max(0, q[1] - reach), min(height, q[1] + reach + 1)
@@ -263,7 +216,7 @@ class _Tapper:
         theirs = np.zeros(hard.shape, np.uint8)
         for x, y in self.taps["remove" if mode == "keep" else "keep"]:
             cv2.circle(theirs, (x - x0, y - y0), 2, 1, -1)
-        region = _piece(flip & ~theirs.astype(bool), local)
+        region = shapes.piece(flip & ~theirs.astype(bool), local)
         if region is not None:
             part[region] = value
         return target
@@ -278,7 +231,7 @@ class _Tapper:
         # A second tap of the same kind near an earlier one, on what is still wrong: the
         # visitor insists, so look wider and let only the window's rim keep its say.
         # A remove-tap deep inside the mask, that no close view settled, insists at once.
-        reach = _reach(target > 0.5, q, mode) / max(height, width)
+        reach = shapes.reach(target > 0.5, q, mode) / max(height, width)
         insists = (mode == "remove" and reach >= DEEP_REMOVE) or (
             reach >= INSIST_REACH
             and any(max(abs(x - q[0]), abs(y - q[1])) <= half for x, y in self.taps[mode])
@@ -310,7 +263,7 @@ class _Tapper:
             # first), and colour models learnt from the whole mask keep both. Start them
             # apart: what the photo's edges join to the tap is the first guess at the thing.
             # One round: more drift back to the joined mask, by k-means' random start.
-            joined = _flooded(window, target, seeds, (x0, y0), q, max(2, half // 12))
+            joined = shapes.flooded(window, target, seeds, (x0, y0), q, max(2, half // 12))
             seeds[(seeds == cv2.GC_PR_FGD) & joined] = cv2.GC_PR_BGD
             rounds = 1
         for other, points in self.taps.items():
@@ -325,22 +278,22 @@ class _Tapper:
         try:
             cv2.grabCut(window, seeds, None, bg, fg, rounds, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # one colour model empty: nothing to separate in this window
-            return _fill_disc(target, q, 1.0 if mode == "keep" else 0.0)
+            return shapes.fill_disc(target, q, 1.0 if mode == "keep" else 0.0)
         chosen = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
         if mode == "keep":
-            region = _piece(chosen, local)
+            region = shapes.piece(chosen, local)
             if not insists:
                 # What is new stays near the tap: GrabCut also takes, all across its
                 # window, any strip along the outline that looks like the subject.
-                region = _piece(region & (hard.astype(bool) | ~far.astype(bool)), local)
+                region = shapes.piece(region & (hard.astype(bool) | ~far.astype(bool)), local)
             part[region] = 1.0
         else:
             gone = ~chosen & hard.astype(bool)
             if allowed is not None:
                 gone &= allowed[y0:y1, x0:x1]
-            region = _piece(gone, local)
+            region = shapes.piece(gone, local)
             if region is None or region.sum() > 0.5 * hard.sum():
-                return _fill_disc(target, q, 0.0)
+                return shapes.fill_disc(target, q, 0.0)
             part[region] = 0.0
         return target
 
@@ -355,98 +308,4 @@ class _Tapper:
 
     def _view(self, centre: tuple[float, float], side: float, q: tuple[int, int]):
         """The network's refined mask of a square of the photo, as (work box, mask)."""
-        height, width = self.pixels.shape[:2]
-        small_h, small_w = self.small.shape[:2]
-        side = min(max(MIN_CROP, round(side)), width, height)
-        x0 = int(min(max(0, centre[0] - side / 2), width - side))
-        y0 = int(min(max(0, centre[1] - side / 2), height - side))
-        box = (x0, y0, x0 + side, y0 + side)
-        if box not in self.cache:
-            crop = self.pixels[y0 : y0 + side, x0 : x0 + side]
-            self.cache[box] = segment.saliency(crop, self.session)
-        wx0, wy0 = min(round(x0 * self.scale), q[0]), min(round(y0 * self.scale), q[1])
-        wx1 = max(min(small_w, round((x0 + side) * self.scale)), q[0] + 1)
-        wy1 = max(min(small_h, round((y0 + side) * self.scale)), q[1] + 1)
-        return (wx0, wy0, wx1, wy1), refine.refine(self.small[wy0:wy1, wx0:wx1], self.cache[box])
-
-
-def _piece(region: np.ndarray, q: tuple[int, int]) -> np.ndarray | None:
-    """The connected part of `region` that holds the point q, or None if q is not in it."""
-    if region is None or not region[q[1], q[0]]:
-        return None
-    _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
-    return labels == labels[q[1], q[0]]
-
-
-def _flooded(window, target, seeds, corner, q, radius: int) -> np.ndarray:
-    """The part of GrabCut's `window` (at `corner` of the work image, `seeds` its labels)
-    that the photo's edges join to the tap q: flooded from the tap against the certain
-    labels and the core of the kept subject `target` (its point deepest inside the mask)."""
-    x0, y0 = corner
-    height, width = seeds.shape
-    markers = np.zeros(seeds.shape, np.int32)
-    markers[seeds == cv2.GC_BGD] = 3
-    markers[seeds == cv2.GC_FGD] = 2
-    whole = np.pad((target > 0.5).astype(np.uint8), 1)
-    depth = cv2.distanceTransform(whole, cv2.DIST_L2, 5)[1:-1, 1:-1]
-    cy, cx = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    if 0 <= cx - x0 < width and 0 <= cy - y0 < height:
-        cv2.circle(markers, (int(cx) - x0, int(cy) - y0), radius, 2, -1)
-    cv2.circle(markers, (q[0] - x0, q[1] - y0), radius, 1, -1)
-    cv2.watershed(np.ascontiguousarray(window), markers)
-    return markers == 1
-
-
-def _agreed(cut: np.ndarray, closer, q: tuple[int, int]) -> np.ndarray:
-    """What of `cut` (work-size bool, holding the tap q) the `closer` view (box, map), if
-    any, also sees as not the subject: a wider view can drop a limb or a bike's frame with
-    the background beside it, and zoomed in the network sees it again."""
-    if closer is None:
-        return cut
-    (x0, y0, x1, y1), obj = closer
-    seen = np.zeros_like(cut)
-    seen[y0:y1, x0:x1] = obj > 0.5
-    if seen[q[1], q[0]]:
-        return cut  # up close the tap is on the subject: no say on the stretch
-    trimmed = _piece(cut & ~seen, q)
-    return cut if trimmed is None else trimmed
-
-
-def _reach(hard: np.ndarray, q: tuple[int, int], mode: str) -> float:
-    """How far the tap q is from the outline, on the side a `mode` tap argues with."""
-    side = hard if mode == "remove" else ~hard
-    depth = cv2.distanceTransform(np.pad(side.astype(np.uint8), 1), cv2.DIST_L2, 5)
-    return float(depth[q[1] + 1, q[0] + 1])
-
-
-def _add(target: np.ndarray, box, obj: np.ndarray, region: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    part = target[y0:y1, x0:x1]
-    grown = cv2.dilate(region.astype(np.uint8), disc(2)).astype(bool)
-    part[grown] = np.maximum(part[grown], obj[grown])
-    return target
-
-
-def _cut_off(region: np.ndarray, corner: tuple[int, int], whole: np.ndarray) -> bool:
-    """Whether `region` (a box at `corner` of the work image `whole`) runs into a side of
-    its box that is not a side of the photo: then it is part of something the box cuts."""
-    x0, y0 = corner
-    h, w = region.shape
-    sides = [
-        (region[:, 0], x0 > 0),
-        (region[:, -1], x0 + w < whole.shape[1]),
-        (region[0], y0 > 0),
-        (region[-1], y0 + h < whole.shape[0]),
-    ]
-    return any(inner and edge.any() for edge, inner in sides)
-
-
-def _cut(target: np.ndarray, region: np.ndarray) -> np.ndarray:
-    target[region] = 0.0  # not a pixel more: painting snaps the new outline to the photo
-    return target
-
-
-def _fill_disc(target: np.ndarray, q: tuple[int, int], value: float) -> np.ndarray:
-    """Without the network a tap can only be a dot of paint, a hundredth of the photo wide."""
-    cv2.circle(target, q, max(3, round(0.01 * max(target.shape))), float(value), -1)
-    return target
+        return shapes.view(self, centre, max(MIN_CROP, round(side)), q)
