@@ -1,10 +1,16 @@
-"""Fixed-window counters in the shared cache (Redis): how often a client, or a job, may act."""
+"""Fixed-window counters in the shared cache (Redis): how often a client, or a job, may act;
+and how many downloads a client may have open at once."""
 
 from __future__ import annotations
+
+import contextlib
+import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 
+from editor.jobs import protocol
 from editor.jobs.protocol import UNREACHABLE
 from editor.jobs.refusals import Refused
 
@@ -49,3 +55,41 @@ def _too_many(window: int) -> Refused:
         429,
         retry_after=window,
     )
+
+
+# Downloads open at once, per client: a sorted set of tokens scored by when each began,
+# so that a slot whose process died without giving it back frees itself.
+DOWNLOAD_HELD_AT_MOST = 900  # seconds; a download still going after this is no longer counted
+
+
+def open_download(client: str) -> str | None:
+    """Take one of the client's download slots. Returns a token for `close_download`
+    ("" when nothing was counted), or None when the client has all its slots open."""
+    limit = settings.MAX_DOWNLOADS_PER_CLIENT
+    if limit <= 0 or not client:
+        return ""
+    key, token, now = _downloads_key(client), uuid.uuid4().hex, time.time()
+    try:
+        with protocol.client().pipeline() as pipe:  # MULTI: one step, however many at once
+            pipe.zremrangebyscore(key, 0, now - DOWNLOAD_HELD_AT_MOST)
+            pipe.zadd(key, {token: now})
+            pipe.zcard(key)
+            pipe.expire(key, DOWNLOAD_HELD_AT_MOST)
+            open_now = pipe.execute()[2]
+        if open_now <= limit:
+            return token
+        protocol.client().zrem(key, token)
+        return None
+    except UNREACHABLE:
+        return ""  # Redis down: the download needs none, let it through uncounted
+
+
+def close_download(client: str, token: str) -> None:
+    if not token:
+        return
+    with contextlib.suppress(*UNREACHABLE):  # Redis away: the slot frees itself in time
+        protocol.client().zrem(_downloads_key(client), token)
+
+
+def _downloads_key(client: str) -> str:
+    return f"softfocus:downloads:{client}"

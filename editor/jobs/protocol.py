@@ -172,25 +172,42 @@ def queued_at(job_id: str) -> float | None:
     return float(queued) if queued is not None else None
 
 
+def _analysis_queues() -> tuple[str, str]:
+    return (settings.JOBS_QUEUE, settings.BULK_QUEUE)
+
+
 def queue_length() -> int:
-    """Jobs waiting for a worker (renders of finished jobs not counted)."""
-    return client().llen(settings.JOBS_QUEUE)
+    """Jobs waiting for a worker, single uploads and batches' photos (renders not counted)."""
+    with client().pipeline(transaction=False) as pipe:
+        for queue in _analysis_queues():
+            pipe.llen(queue)
+        return sum(pipe.execute())
 
 
 def jobs_ahead(job_id: str) -> int | None:
     """How many first analyses a worker takes before this job's; None when its message
-    is no longer in the broker's list (a worker has it, or it was lost).
+    is no longer in the broker's lists (a worker has it, or it was lost).
 
     Kombu's Redis transport LPUSHes messages and workers BRPOP them, so the ones
-    to the right go first."""
-    queue = settings.JOBS_QUEUE
-    waiting = client().lrange(queue, -LOOK_AT_MOST, -1)  # the oldest ones
+    to the right go first; workers take from the two queues in turn, so a job
+    `n` deep in one also waits for up to `n` of the other."""
+    queues = _analysis_queues()
+    for own, other in (queues, queues[::-1]):
+        position = _position(own, job_id)
+        if position is not None:
+            return position + min(position, client().llen(other))
+    if any(client().llen(queue) > LOOK_AT_MOST for queue in queues):
+        return LOOK_AT_MOST  # somewhere further back
+    return None
+
+
+def _position(queue: str, job_id: str) -> int | None:
+    """Where the job is among the oldest LOOK_AT_MOST of a queue, 0 next."""
+    waiting = client().lrange(queue, -LOOK_AT_MOST, -1)
     needle = job_id.encode()  # a job's message names it (task id, argument): no need to parse
     for position, raw in enumerate(reversed(waiting)):
         if needle in raw:
             return position
-    if len(waiting) == LOOK_AT_MOST and client().llen(queue) > LOOK_AT_MOST:
-        return LOOK_AT_MOST  # somewhere further back
     return None
 
 
