@@ -7,11 +7,16 @@ import subprocess
 import time
 import urllib.request
 
+import cv2
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from editor.management.commands._abuse import SlowClients
+from editor.management.commands._abuse import IdleReaders, SlowClients
+from tests.conftest import encode, running_worker
 from tests.environment import _free_port
 from tests.paths import ROOT
+from tests.web.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +68,48 @@ def test_the_home_page_answers_while_50_slow_clients_hold_connections_for_a_minu
     finally:
         slow.stop()
     assert slow.dropped == 0  # all 50 were held open the whole time, not shed
+
+
+@pytest.fixture(scope="module")
+def big_zip(astronaut) -> str:
+    """A finished batch whose ZIP (results and masks) is far more than a socket buffers."""
+    from django.test import Client
+
+    client = Client()
+    photos = [
+        SimpleUploadedFile(f"{n}.jpg", encode(cv2.resize(astronaut, (side, side)), quality=95))
+        for n, side in enumerate((2000, 1800))
+    ]
+    with running_worker():
+        batch = client.post("/api/batches", {"image": photos, "tool": "cutout"}).json()
+        assert wait_for(client, batch["status_url"], until=("done",), timeout=300)
+    return f"/batches/{batch['id']}/zip?masks=1"
+
+
+def _home_page_answers(port: int) -> None:
+    # A page stuck behind the readers would wait until they leave.
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+        assert page.status == 200 and b"Portrait mode" in page.read()
+
+
+def test_the_home_page_answers_while_300_idle_readers_hold_zip_downloads(procfile_web, big_zip):
+    whole = urllib.request.urlopen(f"http://127.0.0.1:{procfile_web}{big_zip}", timeout=30)
+    size = len(whole.read())
+    assert size > 4 * 2**20  # more than a stalled reader lets the server buffer (~2 MB)
+    readers = IdleReaders("127.0.0.1", procfile_web, big_zip, count=300).open_all()
+    try:
+        deadline = time.monotonic() + 60
+        while (counted := readers.statuses()).get(0, 0) and time.monotonic() < deadline:
+            _home_page_answers(procfile_web)
+            time.sleep(0.2)
+        for _ in range(10):
+            _home_page_answers(procfile_web)
+        print(f"\n300 idle readers of a {size / 2**20:.0f} MB ZIP: {counted}")
+        held = settings.MAX_DOWNLOADS_PER_CLIENT
+        assert counted == {200: held, 429: 300 - held}
+    finally:
+        readers.close()
+    # The held downloads gave their slots back as their readers left.
+    time.sleep(1)
+    again = urllib.request.urlopen(f"http://127.0.0.1:{procfile_web}{big_zip}", timeout=30)
+    assert len(again.read()) == size

@@ -195,3 +195,49 @@ def _twelve_megapixels() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, "JPEG", quality=90)
     return buf.getvalue()
+
+
+class IdleReaders:
+    """`count` connections that each ask for `path`, then read nothing while they are held.
+
+    Each keeps a receive window of a few kilobytes, so a server sending a large
+    download is stuck writing to it after a megabyte or two, as with a client
+    that stalls on purpose.
+    """
+
+    def __init__(self, host: str, port: int, path: str, count: int = 300):
+        self.address, self.path, self.count = (host, port), path, count
+        self.sockets: list[socket.socket] = []
+
+    def open_all(self) -> "IdleReaders":
+        for _ in range(self.count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(10)
+            sock.connect(self.address)
+            host = f"{self.address[0]}:{self.address[1]}"
+            sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            self.sockets.append(sock)
+        return self
+
+    def statuses(self) -> dict[int, int]:
+        """How many connections got which status so far (0: no answer yet, -1: reset),
+        read without taking anything off the connection."""
+        counted: dict[int, int] = {}
+        for sock in self.sockets:
+            sock.setblocking(False)
+            try:
+                head = sock.recv(12, socket.MSG_PEEK)  # "HTTP/1.1 200"
+                status = int(head[9:12]) if len(head) == 12 else 0
+            except (BlockingIOError, ValueError):
+                status = 0
+            except OSError:
+                status = -1  # reset by the server
+            finally:
+                sock.setblocking(True)
+            counted[status] = counted.get(status, 0) + 1
+        return counted
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
