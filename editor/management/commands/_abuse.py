@@ -241,3 +241,50 @@ class IdleReaders:
     def close(self) -> None:
         for sock in self.sockets:
             sock.close()
+
+
+class BatchBeside:
+    """One client's batch of `count` photos of `megapixels` MP, then another client's
+    small upload: how long the small one takes against its time alone.
+
+    `post_batch(api_url, tool, photos)` uploads a batch and answers the API's JSON.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        post_photo: Callable[[str, str, bytes], dict],
+        post_batch: Callable[[str, str, list[bytes]], dict],
+        small: bytes,
+        count: int = 20,
+        megapixels: float = 40,
+    ):
+        self.url, self.post_photo, self.post_batch = url, post_photo, post_batch
+        self.small, self.count, self.megapixels = small, count, megapixels
+
+    def run(self) -> list[str]:
+        alone = self._time_small()
+        width = round((self.megapixels * 1e6 * 4 / 3) ** 0.5)
+        pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((width, width * 3 // 4)))
+        shots = []
+        for n in range(self.count):  # each a little different, as a real batch would be
+            buf = io.BytesIO()
+            Image.fromarray(np.roll(pixels, n * 7, axis=1)).save(buf, "JPEG", quality=85)
+            shots.append(buf.getvalue())
+        started = time.monotonic()
+        batch = self.post_batch(f"{self.url}/api/batches", "portrait", shots)
+        sent = time.monotonic() - started
+        during = self._time_small()
+        state = json.load(urllib.request.urlopen(batch["status_url"], timeout=30))
+        done = sum(job["status"] == "done" for job in state["jobs"])
+        return [
+            f"a small upload, start to result: {alone:.1f} s alone (reference), "
+            f"{during:.1f} s just after another client's batch of {self.count} x "
+            f"{self.megapixels:g} MP photos ({during / alone:.1f}x; the batch took {sent:.1f} s "
+            f"to upload and had {done} of {self.count} photos done when the small one was)"
+        ]
+
+    def _time_small(self) -> float:
+        started = time.monotonic()
+        _until_done(self.post_photo(f"{self.url}/api/jobs", "cutout", self.small)["status_url"])
+        return time.monotonic() - started
