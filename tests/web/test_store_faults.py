@@ -23,7 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from config import celery_app
 from tests.conftest import running_worker
-from tests.environment import S3, S3Server, _free_port
+from tests.environment import S3, S3Server, _free_port, redis_server
 from tests.web.conftest import wait_for
 
 UNAVAILABLE = "briefly unavailable"
@@ -224,3 +224,29 @@ def test_a_job_whose_folder_stays_read_only_fails_with_a_message_that_says_to_wa
     status = client.get(job_url + "status").json()
     assert status["status"] == "failed"
     assert "storage is having trouble" in status["html"] and "Try again" in status["html"]
+
+
+def test_a_hung_redis_answers_503_while_pages_that_need_none_keep_answering(client, small_photo):
+    """Stopped, not gone: connections open and nothing answers, where only a socket
+    timeout ends the wait."""
+    celery_app.control.purge()
+    job_url = _upload(client, small_photo)
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        answers: dict = {}
+        poll = threading.Thread(target=_timed_get, args=(client, job_url + "status", answers))
+        poll.start()
+        stall_ends = time.monotonic() + STALL
+        while poll.is_alive() and time.monotonic() < stall_ends:
+            assert client.get("/").status_code == 200
+            time.sleep(0.1)
+        assert not poll.is_alive(), f"the status poll was still waiting after a {STALL} s stall"
+        assert answers["response"].status_code == 503
+        assert UNAVAILABLE in answers["response"].json()["error"]
+        print(f"\nstatus poll: 503 after {answers['seconds']:.1f} s of a hung Redis")
+        upload = _api_upload(client, small_photo)
+        assert upload.status_code == 503 and upload["Retry-After"] == "30"
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    assert client.get(job_url + "status").status_code == 200
+    celery_app.control.purge()
