@@ -4,8 +4,6 @@ and how many downloads a client may have open at once."""
 from __future__ import annotations
 
 import contextlib
-import time
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -57,9 +55,7 @@ def _too_many(window: int) -> Refused:
     )
 
 
-# Downloads open at once, per client: a sorted set of tokens scored by when each began,
-# so that a slot whose process died without giving it back frees itself.
-DOWNLOAD_HELD_AT_MOST = 900  # seconds; a download still going after this is no longer counted
+# Downloads open at once, per client (counted in protocol.py)
 
 
 def open_download(client: str) -> str | None:
@@ -68,18 +64,8 @@ def open_download(client: str) -> str | None:
     limit = settings.MAX_DOWNLOADS_PER_CLIENT
     if limit <= 0 or not client:
         return ""
-    key, token, now = _downloads_key(client), uuid.uuid4().hex, time.time()
     try:
-        with protocol.client().pipeline() as pipe:  # MULTI: one step, however many at once
-            pipe.zremrangebyscore(key, 0, now - DOWNLOAD_HELD_AT_MOST)
-            pipe.zadd(key, {token: now})
-            pipe.zcard(key)
-            pipe.expire(key, DOWNLOAD_HELD_AT_MOST)
-            open_now = pipe.execute()[2]
-        if open_now <= limit:
-            return token
-        protocol.client().zrem(key, token)
-        return None
+        return protocol.take_download_slot(client, limit)
     except UNREACHABLE:
         return ""  # Redis down: the download needs none, let it through uncounted
 
@@ -88,8 +74,4 @@ def close_download(client: str, token: str) -> None:
     if not token:
         return
     with contextlib.suppress(*UNREACHABLE):  # Redis away: the slot frees itself in time
-        protocol.client().zrem(_downloads_key(client), token)
-
-
-def _downloads_key(client: str) -> str:
-    return f"softfocus:downloads:{client}"
+        protocol.give_download_slot(client, token)

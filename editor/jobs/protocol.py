@@ -12,6 +12,7 @@ asked for and numbers the request. Keys, all under `softfocus:`:
     queued:<id>          when the job's analysis was last queued (epoch seconds)
     attempts:<id>:<kind> starts of a piece of work that never reached its end
     changed:<id>         a channel: the worker says "look again" when it stored something
+    downloads:<client>   the client's downloads open now (a sorted set, by start time)
 
 A render takes (look, number) as it starts (`take`), and result.json records
 the number it answers: the page follows a request until the render on show
@@ -26,6 +27,7 @@ import functools
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 
@@ -239,3 +241,32 @@ def crashes_forget(job_id: str) -> None:
 
 def _kept() -> int:
     return settings.JOB_RETENTION_SECONDS
+
+
+# Downloads open at once (the cap itself is editor/jobs/limits.py's)
+
+DOWNLOAD_HELD_AT_MOST = 900  # seconds; a slot its process never gave back frees itself
+
+
+def take_download_slot(client_key: str, limit: int) -> str | None:
+    """A token for one more open download of this client, or None when `limit` are open.
+    One MULTI, so that many requests at once cannot all squeeze in."""
+    key, token, now = _key("downloads", client_key), uuid.uuid4().hex, time.time()
+    with client().pipeline() as pipe:
+        pipe.zremrangebyscore(key, 0, now - DOWNLOAD_HELD_AT_MOST)
+        pipe.zadd(key, {token: now})
+        pipe.zcard(key)
+        pipe.expire(key, DOWNLOAD_HELD_AT_MOST)
+        open_now = pipe.execute()[2]
+    if open_now <= limit:
+        return token
+    client().zrem(key, token)
+    return None
+
+
+def give_download_slot(client_key: str, token: str) -> None:
+    client().zrem(_key("downloads", client_key), token)
+
+
+def downloads_open(client_key: str) -> int:
+    return client().zcard(_key("downloads", client_key))

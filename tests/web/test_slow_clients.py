@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from config import celery_app
-from editor.jobs import limits, protocol
+from editor.jobs import protocol
 from editor.management.commands._abuse import IdleReaders, SlowClients
 from tests.conftest import encode, running_worker
 from tests.environment import _free_port
@@ -106,7 +106,7 @@ def big_zip(astronaut) -> str:
 
 def _until_no_download_is_open(timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while protocol.client().zcard(limits._downloads_key("127.0.0.1")):
+    while protocol.downloads_open("127.0.0.1"):
         assert time.monotonic() < deadline, "a download slot was never given back"
         time.sleep(0.1)
 
