@@ -14,6 +14,7 @@ nginx, which holds slow clients for almost nothing, sends it.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -46,10 +47,14 @@ def cap(get_response: Callable) -> Callable:
         if accelerated is not None:
             limits.close_download(client, token)  # nginx sends it: no thread is held
             return accelerated
+        slot = _Slot(client, token)
         if response.streaming:
-            response._resource_closers.append(lambda: limits.close_download(client, token))
+            response._resource_closers.append(slot.give_back)
+            # Should nobody ever close it (a test client that never reads it, say), the
+            # slot goes back with the response rather than stay taken for 15 minutes.
+            weakref.finalize(response, slot.give_back)
         else:  # an error page, a 404: nothing is held
-            limits.close_download(client, token)
+            slot.give_back()
         return response
 
     def process_view(request: HttpRequest, view, args, kwargs) -> HttpResponse | None:
@@ -63,6 +68,18 @@ def cap(get_response: Callable) -> Callable:
 
     middleware.process_view = process_view
     return middleware
+
+
+class _Slot:
+    """One open download of a client's, given back once however many ways it ends."""
+
+    def __init__(self, client: str, token: str):
+        self.client, self.token, self.open = client, token, True
+
+    def give_back(self) -> None:
+        if self.open:
+            self.open = False
+            limits.close_download(self.client, self.token)
 
 
 def _large_download(request: HttpRequest) -> bool:

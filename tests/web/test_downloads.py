@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,13 @@ def test_behind_nginx_job_files_are_handed_over_with_x_accel_redirect(
     plain = client.get(job["result_url"])
     assert not plain.has_header("X-Accel-Redirect")
     assert b"".join(plain.streaming_content) == stored.read_bytes()
+
+
+def test_a_download_nobody_reads_or_closes_gives_its_slot_back_once_it_is_gone(
+    client, celery_worker, small_photo, settings
+):
+    settings.MAX_DOWNLOADS_PER_CLIENT = 1
+    job = _finished_job(client, small_photo)
+    for _ in range(5):  # each dropped unread, never closed
+        assert client.get(job["result_url"], REMOTE_ADDR="198.51.100.30").status_code == 200
+        gc.collect()  # the test client's response holds itself in a cycle

@@ -16,7 +16,6 @@ from pathlib import Path
 import cv2
 import psutil
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -27,6 +26,8 @@ from tests.conftest import encode, running_worker
 from tests.environment import _free_port
 from tests.paths import ROOT
 from tests.web.conftest import wait_for
+
+HELD = 4  # downloads one client may have open (MAX_DOWNLOADS_PER_CLIENT's default)
 
 
 @contextlib.contextmanager
@@ -68,7 +69,8 @@ def procfile_gunicorn(log: Path, **extra: str) -> Iterator[tuple[int, subprocess
 
 @pytest.fixture(scope="module")
 def procfile_web(tmp_path_factory):
-    with procfile_gunicorn(tmp_path_factory.mktemp("web") / "gunicorn.log") as (port, _):
+    log = tmp_path_factory.mktemp("web") / "gunicorn.log"
+    with procfile_gunicorn(log, MAX_DOWNLOADS_PER_CLIENT=str(HELD)) as (port, _):
         yield port
 
 
@@ -131,8 +133,7 @@ def test_the_home_page_answers_while_300_idle_readers_hold_zip_downloads(procfil
         for _ in range(10):
             _home_page_answers(procfile_web)
         print(f"\n300 idle readers of a {size / 2**20:.0f} MB ZIP: {counted}")
-        held = settings.MAX_DOWNLOADS_PER_CLIENT
-        assert counted == {200: held, 429: 300 - held}
+        assert counted == {200: HELD, 429: 300 - HELD}
     finally:
         readers.close()
     # The held downloads gave their slots back as their readers left.
@@ -181,5 +182,5 @@ def test_a_web_process_comes_back_down_after_concurrent_40_megapixel_tiff_upload
         after = resident()
     celery_app.control.purge()  # the jobs are not what this test is about
     print(f"\nweb process: {before:.0f} MB before, {after:.0f} MB after 12 TIFF uploads")
-    # Without handing memory back it kept about 400 MB more (README, measured).
-    assert after - before < 150
+    # Measured: 280-390 MB more without handing memory back, 45-100 MB with it.
+    assert after - before < 200
