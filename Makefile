@@ -64,12 +64,14 @@ loadtest bench: export SECRET_KEY ?= stack-only-$(shell date +%s)-not-a-secret
 # 100 uploads from 20 clients beside an abusive client; every result checked; the
 # home page timed meanwhile. Then jobs per minute of the worker's two shapes on this
 # machine's cores: one process on all of them, or one single-threaded process per core.
+# Last, a small upload's time just after another client's batch of 20 40 MP photos.
 CORES := $(shell nproc)
 SHAPES_BURST := --no-abuse --jobs 40 --clients 8 --megapixels 12 1.6
 loadtest: models
 	$(call with_stack,loadtest)
 	$(call with_stack,loadtest $(SHAPES_BURST) --label "1 worker process x $(CORES) threads",WORKER_CONCURRENCY=1 WORKER_THREADS=$(CORES))
 	$(call with_stack,loadtest $(SHAPES_BURST) --label "$(CORES) worker processes x 1 thread",WORKER_CONCURRENCY=$(CORES) WORKER_THREADS=1)
+	$(call with_stack,loadtest --batch-beside 20 --label "fair queues: one client's 20 x 40 MP batch beside another's small upload")
 
 # Where a 12 MP job's time goes against the plain method, peak memory at 24 MP,
 # then seconds from changing the look of a 12 MP result to the new picture on screen.

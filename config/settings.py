@@ -81,12 +81,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: what any middleware below answers by itself gets the security headers too.
+    "editor.policy.middleware.security_headers",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "editor.policy.middleware.api_errors",
-    "editor.policy.middleware.content_security_policy",
     "editor.policy.middleware.service_unavailable",
     "editor.policy.middleware.api_same_origin",
+    "editor.policy.downloads.cap",
     "editor.policy.uploads.guard",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -158,6 +160,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # is what lets web and workers run on different machines. See the README.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
+# A request waits on the bucket: a stalled one must become a quick 503, not a hung
+# thread. Per call, in seconds; the attempts include the first (editor/jobs/storages.py).
+S3_CONNECT_TIMEOUT = envint("AWS_S3_CONNECT_TIMEOUT", 2, minimum=1)
+S3_READ_TIMEOUT = envint("AWS_S3_READ_TIMEOUT", 2, minimum=1)
+S3_MAX_ATTEMPTS = envint("AWS_S3_MAX_ATTEMPTS", 2, minimum=1)
 if STORAGE_BACKEND == "filesystem":
     _job_storage = {"BACKEND": "editor.jobs.storages.JobFileSystemStorage"}
 elif STORAGE_BACKEND == "s3":
@@ -256,7 +263,10 @@ CELERY_RESULT_EXPIRES = 2 * JOB_RETENTION_SECONDS
 # both in turn, so neither starves the other (see editor/services.py).
 JOBS_QUEUE = "jobs"
 CELERY_TASK_DEFAULT_QUEUE = JOBS_QUEUE
-CELERY_TASK_QUEUES = {JOBS_QUEUE: {}, "renders": {}}
+# The photos of a batch wait in a third queue, so that one client's twenty photos
+# cost another client's single upload at most one photo's wait, not twenty.
+BULK_QUEUE = "bulk"
+CELERY_TASK_QUEUES = {JOBS_QUEUE: {}, "renders": {}, BULK_QUEUE: {}}
 CELERY_TASK_ROUTES = {"editor.tasks.render_job": {"queue": "renders"}}
 # A job still "running" after this long lost its worker (the hard limit would
 # have stopped it): the page offers a retry instead of waiting forever.
@@ -270,9 +280,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # An unacknowledged job (its worker died) goes back to the queue after this.
+# Socket timeouts: a hung Redis must turn into a quick 503 for a page that queues
+# work, and into a retried job in a worker, never into a request held for ever.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": envint("JOB_REDELIVERY_SECONDS", CELERY_TASK_TIME_LIMIT * 2),
     "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -285,6 +298,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
+# A job whose storage or Redis failed for a moment (a timeout, a full or read-only disk)
+# is tried again this often, this many seconds apart, before the visitor hears of it.
+JOB_FAULT_RETRIES = envint("JOB_FAULT_RETRIES", 3)
+JOB_FAULT_RETRY_SECONDS = envint("JOB_FAULT_RETRY_SECONDS", 5, minimum=1)
+# Downloads (results, ZIPs) one client may have open at once; more get a 429, so that
+# clients that request and never read cannot hold every web thread (0: no cap).
+MAX_DOWNLOADS_PER_CLIENT = envint("MAX_DOWNLOADS_PER_CLIENT", 4)
+# Behind nginx, hand downloads of job files on disk to it (X-Accel-Redirect) under this
+# internal location, e.g. /protected-media/ (see the README's nginx block); empty: off.
+DOWNLOADS_ACCEL_PREFIX = os.environ.get("DOWNLOADS_ACCEL_PREFIX", "")
 # How often the janitor (`manage.py purge_jobs --forever`) looks for expired jobs.
 PURGE_INTERVAL_SECONDS = envint("PURGE_INTERVAL_SECONDS", 300, minimum=1)
 

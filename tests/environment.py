@@ -34,6 +34,8 @@ os.environ["DEBUG"] = "0"
 os.environ["STATIC_MANIFEST"] = "0"
 os.environ["MEDIA_ROOT"] = str(SCRATCH / "media")
 os.environ["UPLOAD_RATE_LIMIT"] = "0"  # tests of the limit turn it on themselves
+# The test client never closes a download it does not read: the cap would count it.
+os.environ["MAX_DOWNLOADS_PER_CLIENT"] = "0"  # tests of the cap turn it on themselves
 os.environ["STATIC_ROOT"] = str(SCRATCH / "static")
 os.environ["DATABASE_PATH"] = str(SCRATCH / "db.sqlite3")
 os.environ["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"

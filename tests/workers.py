@@ -33,6 +33,8 @@ class WorkerProcess:
             "config",
             "worker",
             "--loglevel=INFO",
+            "-Q",
+            "jobs,renders,bulk",  # as the Procfile's worker line
             "--without-mingle",
             "--without-gossip",
             "-n",

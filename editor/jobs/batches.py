@@ -83,7 +83,8 @@ def batch_submit(
     submitted: list[Job] = []
     try:
         for photo in photos:
-            submitted.append(services.job_submit(tool=tool, options=options, **asdict(photo)))
+            job = services.job_submit(tool=tool, options=options, bulk=True, **asdict(photo))
+            submitted.append(job)
     except Exception:  # the queue is down or full: take none rather than some
         for job in submitted:
             files.delete(job.id)

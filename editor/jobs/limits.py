@@ -1,10 +1,14 @@
-"""Fixed-window counters in the shared cache (Redis): how often a client, or a job, may act."""
+"""Fixed-window counters in the shared cache (Redis): how often a client, or a job, may act;
+and how many downloads a client may have open at once."""
 
 from __future__ import annotations
+
+import contextlib
 
 from django.conf import settings
 from django.core.cache import cache
 
+from editor.jobs import protocol
 from editor.jobs.protocol import UNREACHABLE
 from editor.jobs.refusals import Refused
 
@@ -49,3 +53,25 @@ def _too_many(window: int) -> Refused:
         429,
         retry_after=window,
     )
+
+
+# Downloads open at once, per client (counted in protocol.py)
+
+
+def open_download(client: str) -> str | None:
+    """Take one of the client's download slots. Returns a token for `close_download`
+    ("" when nothing was counted), or None when the client has all its slots open."""
+    limit = settings.MAX_DOWNLOADS_PER_CLIENT
+    if limit <= 0 or not client:
+        return ""
+    try:
+        return protocol.take_download_slot(client, limit)
+    except UNREACHABLE:
+        return ""  # Redis down: the download needs none, let it through uncounted
+
+
+def close_download(client: str, token: str) -> None:
+    if not token:
+        return
+    with contextlib.suppress(*UNREACHABLE):  # Redis away: the slot frees itself in time
+        protocol.give_download_slot(client, token)

@@ -12,6 +12,7 @@ asked for and numbers the request. Keys, all under `softfocus:`:
     queued:<id>          when the job's analysis was last queued (epoch seconds)
     attempts:<id>:<kind> starts of a piece of work that never reached its end
     changed:<id>         a channel: the worker says "look again" when it stored something
+    downloads:<client>   the client's downloads open now (a sorted set, by start time)
 
 A render takes (look, number) as it starts (`take`), and result.json records
 the number it answers: the page follows a request until the render on show
@@ -26,6 +27,7 @@ import functools
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 
@@ -172,25 +174,42 @@ def queued_at(job_id: str) -> float | None:
     return float(queued) if queued is not None else None
 
 
+def _analysis_queues() -> tuple[str, str]:
+    return (settings.JOBS_QUEUE, settings.BULK_QUEUE)
+
+
 def queue_length() -> int:
-    """Jobs waiting for a worker (renders of finished jobs not counted)."""
-    return client().llen(settings.JOBS_QUEUE)
+    """Jobs waiting for a worker, single uploads and batches' photos (renders not counted)."""
+    with client().pipeline(transaction=False) as pipe:
+        for queue in _analysis_queues():
+            pipe.llen(queue)
+        return sum(pipe.execute())
 
 
 def jobs_ahead(job_id: str) -> int | None:
     """How many first analyses a worker takes before this job's; None when its message
-    is no longer in the broker's list (a worker has it, or it was lost).
+    is no longer in the broker's lists (a worker has it, or it was lost).
 
     Kombu's Redis transport LPUSHes messages and workers BRPOP them, so the ones
-    to the right go first."""
-    queue = settings.JOBS_QUEUE
-    waiting = client().lrange(queue, -LOOK_AT_MOST, -1)  # the oldest ones
+    to the right go first; workers take from the two queues in turn, so a job
+    `n` deep in one also waits for up to `n` of the other."""
+    queues = _analysis_queues()
+    for own, other in (queues, queues[::-1]):
+        position = _position(own, job_id)
+        if position is not None:
+            return position + min(position, client().llen(other))
+    if any(client().llen(queue) > LOOK_AT_MOST for queue in queues):
+        return LOOK_AT_MOST  # somewhere further back
+    return None
+
+
+def _position(queue: str, job_id: str) -> int | None:
+    """Where the job is among the oldest LOOK_AT_MOST of a queue, 0 next."""
+    waiting = client().lrange(queue, -LOOK_AT_MOST, -1)
     needle = job_id.encode()  # a job's message names it (task id, argument): no need to parse
     for position, raw in enumerate(reversed(waiting)):
         if needle in raw:
             return position
-    if len(waiting) == LOOK_AT_MOST and client().llen(queue) > LOOK_AT_MOST:
-        return LOOK_AT_MOST  # somewhere further back
     return None
 
 
@@ -222,3 +241,32 @@ def crashes_forget(job_id: str) -> None:
 
 def _kept() -> int:
     return settings.JOB_RETENTION_SECONDS
+
+
+# Downloads open at once (the cap itself is editor/jobs/limits.py's)
+
+DOWNLOAD_HELD_AT_MOST = 900  # seconds; a slot its process never gave back frees itself
+
+
+def take_download_slot(client_key: str, limit: int) -> str | None:
+    """A token for one more open download of this client, or None when `limit` are open.
+    One MULTI, so that many requests at once cannot all squeeze in."""
+    key, token, now = _key("downloads", client_key), uuid.uuid4().hex, time.time()
+    with client().pipeline() as pipe:
+        pipe.zremrangebyscore(key, 0, now - DOWNLOAD_HELD_AT_MOST)
+        pipe.zadd(key, {token: now})
+        pipe.zcard(key)
+        pipe.expire(key, DOWNLOAD_HELD_AT_MOST)
+        open_now = pipe.execute()[2]
+    if open_now <= limit:
+        return token
+    client().zrem(key, token)
+    return None
+
+
+def give_download_slot(client_key: str, token: str) -> None:
+    client().zrem(_key("downloads", client_key), token)
+
+
+def downloads_open(client_key: str) -> int:
+    return client().zcard(_key("downloads", client_key))

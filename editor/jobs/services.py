@@ -5,11 +5,13 @@ themselves. Work is queued by task name, so the web process never imports
 the worker's code (nor OpenCV, nor ONNX Runtime). Every value arrives typed
 and checked (Options, edits.Batch): nothing here parses a request.
 
-Two queues: `jobs` holds first analyses, `renders` holds new looks of
-finished jobs. A worker takes from both in turn (the Redis transport's
-round robin), so neither can starve the other: a flood of look changes
-costs an upload at most one short render per job ahead of it, and every job
-has at most one render queued (newer requests join it, see protocol.py).
+Three queues: `jobs` holds first analyses of single uploads, `bulk` those
+of the photos of a batch, `renders` new looks of finished jobs. A worker
+takes from each in turn (the Redis transport's round robin), so none can
+starve another: a flood of look changes costs an upload at most one short
+render per job ahead of it, and every job has at most one render queued
+(newer requests join it, see protocol.py); a batch of twenty photos costs
+another client's single upload at most one photo of the batch.
 """
 
 from __future__ import annotations
@@ -37,9 +39,16 @@ NO_RESULT = "This job has no result yet."
 
 
 def job_submit(
-    *, tool: str, data: bytes, filename: str, extension: str, options: Options | None = None
+    *,
+    tool: str,
+    data: bytes,
+    filename: str,
+    extension: str,
+    options: Options | None = None,
+    bulk: bool = False,
 ) -> Job:
-    """Store the upload and queue its job; nothing is left behind if the queue is down."""
+    """Store the upload and queue its job; nothing is left behind if the queue is down.
+    A photo of a batch (`bulk`) waits in the bulk queue."""
     if settings.MAX_QUEUED_JOBS and protocol.queue_length() >= settings.MAX_QUEUED_JOBS:
         raise Refused(BUSY, 503, retry_after=60)
     job = records.job_create(
@@ -53,7 +62,7 @@ def job_submit(
     protocol.mark_queued(job.id)  # before the record: a visible job is always a known one
     records.job_save(job)  # meta.json last: a job is visible only once its original is complete
     try:
-        _send(PROCESS_TASK, job)
+        _send(PROCESS_TASK, job, queue=settings.BULK_QUEUE if bulk else settings.JOBS_QUEUE)
     except Exception:
         files.delete(job.id)
         raise
@@ -171,6 +180,8 @@ def _request(job: Job, options: Options | None) -> int:
     return seq
 
 
-def _send(task: str, job: Job) -> None:
+def _send(task: str, job: Job, queue: str | None = None) -> None:
+    """`queue`: where a first analysis waits (None: the task's own route)."""
     protocol.mark_queued(job.id)  # before the message: a worker may finish it at once
-    celery_app.send_task(task, args=[job.id], task_id=job.id, **time_limits())
+    routed = {"queue": queue} if queue else {}
+    celery_app.send_task(task, args=[job.id], task_id=job.id, **routed, **time_limits())

@@ -8,14 +8,34 @@ folder in a few calls, and both hand downloads out as a stream.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from typing import IO
 
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
+
+# A disk that refuses writes for now: read-only, full, over quota, its folder's rights or
+# attributes changed (chattr +i gives EPERM), or a folder that became a file (ENOTDIR).
+# Someone must fix the disk, but the request was fine: 503 and "try again", not a 500.
+DISK_FAULTS = frozenset(
+    {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ENOTDIR}
+)
+
+
+def storage_fault(exc: BaseException) -> bool:
+    """Whether `exc` is the store failing for a while (nothing wrong with the request)."""
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # timeouts, refused, reset
+        return True
+    if isinstance(exc, ClientError):  # SlowDown, ServiceUnavailable, InternalError
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    return isinstance(exc, OSError) and exc.errno in DISK_FAULTS
 
 
 class JobFileSystemStorage(FileSystemStorage):
@@ -58,6 +78,19 @@ class JobS3Storage(S3Storage):
     default_acl = None  # the bucket's own policy: private unless someone opens it
     querystring_auth = True  # should a URL ever be made, it is signed and short-lived
     querystring_expire = 300
+
+    def __init__(self, **options):
+        # botocore's defaults (60 s per read, retried up to 5 times) would hold a web
+        # thread for minutes while the bucket stalls; the settings size them for a page.
+        options.setdefault(
+            "client_config",
+            Config(
+                connect_timeout=settings.S3_CONNECT_TIMEOUT,
+                read_timeout=settings.S3_READ_TIMEOUT,
+                retries={"mode": "standard", "total_max_attempts": settings.S3_MAX_ATTEMPTS},
+            ),
+        )
+        super().__init__(**options)
 
     def delete_folder(self, name: str) -> None:
         prefix = self._normalize_name(name.rstrip("/") + "/")

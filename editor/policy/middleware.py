@@ -1,5 +1,6 @@
-"""Site-wide response policies: the CSP header, a friendly 503 when Redis is away, and the
-API's rules: JSON errors always, and no form posts from other sites."""
+"""Site-wide response policies: the security headers, a friendly 503 when Redis or the
+job storage is away, and the API's rules: JSON errors always, no form posts from other
+sites. Downloads are capped per client in downloads.py."""
 
 import logging
 from collections.abc import Callable
@@ -10,34 +11,47 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from editor.jobs.protocol import UNREACHABLE
+from editor.jobs.storages import storage_fault
 
 logger = logging.getLogger(__name__)
 
 
-def content_security_policy(get_response: Callable) -> Callable:
+def security_headers(get_response: Callable) -> Callable:
+    """CSP, framing and permissions on every response, whoever made it.
+
+    The outermost middleware, so that what the others answer by themselves gets
+    them too: WhiteNoise's static files (an SVG can carry script), the HTTPS
+    redirect, CommonMiddleware's slash redirects and the API's rewritten errors.
+    """
+
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response
 
     return middleware
 
 
 def service_unavailable(get_response: Callable) -> Callable:
-    """Redis down means no queue and no status: say so kindly, with a 503.
+    """Redis down means no queue and no status, a stalled or read-only store no job files:
+    say so kindly, with a 503 and when to come back.
 
     Nothing is cached about the outage, so the site recovers by itself as soon
-    as Redis answers again.
+    as Redis or the store answers again. Pages that need neither never get here.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
         return get_response(request)
 
     def process_exception(request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not isinstance(exc, UNREACHABLE):
+        if isinstance(exc, UNREACHABLE):
+            logger.error("Redis is unreachable: %s", exc)
+        elif storage_fault(exc):
+            logger.error("the job storage failed: %r", exc)
+        else:
             return None
-        logger.error("Redis is unreachable: %s", exc)
         message = "The photo service is briefly unavailable. Please try again in a minute."
         if request.path.startswith("/api/") or request.path.endswith("/status"):
             response = JsonResponse({"error": message}, status=503)
@@ -104,6 +118,9 @@ def api_same_origin(get_response: Callable) -> Callable:
             if not _same_origin(request):
                 message = "Requests to the API from pages on other sites are refused."
                 return _api_error(message, 403)
+            # This check stands in for CSRF under /api/: without this, Django's CSRF check
+            # would answer a POST to a GET-only path 403 before the view could say 405.
+            request._dont_enforce_csrf_checks = True
         return get_response(request)
 
     return middleware

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from editor.imaging import advice, edits, encode, followup, foreground, painting, pipeline, taps
 from editor.imaging.errors import ImageError
@@ -146,8 +146,13 @@ def _preview(
 
 def _finish(job: Job, draft: _Draft) -> dict:
     """The full-size file, then result.json: the render on show, unless a later one is."""
-    if draft.current is not None:
-        return draft.current
+    if draft.current is not None:  # on show already: it answers this request too
+        with protocol.render_lock(job.id):
+            current = files.read_render(job.id)
+            if current and current.revision == draft.revision and current.seq < draft.seq:
+                current = replace(current, seq=draft.seq)  # or the page waits for ever
+                files.write_render(job.id, current)
+        return asdict(current) if current else draft.current
     if draft.warnings is not None:
         files.write(job.id, files.EDITED_MASK, encode.mask_png(draft.layers.mask))
     rendered = pipeline.finish(draft.layers, job.tool, draft.options)

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from config import celery_app
 from editor.jobs import files, protocol, records, services
 from editor.worker import processing
-from tests.conftest import running_worker
+from tests.conftest import encode, running_worker
 from tests.web.conftest import wait_for
 
 
@@ -151,3 +151,41 @@ def test_a_queue_that_fills_after_the_guard_still_says_when_to_come_back(
     page = client.post("/portrait/", {"image": SimpleUploadedFile("a.jpg", small_photo)})
     assert page.status_code == 503 and page["Retry-After"] == "60"
     assert "very busy" in page.content.decode()
+
+
+def _finished_at(job_id: str) -> float:
+    return records._timestamp(celery_app.backend.get_task_meta(job_id)["date_done"])
+
+
+def test_a_single_upload_is_taken_before_the_rest_of_another_clients_batch(
+    client, small_photo, astronaut, settings
+):
+    """Twenty photos of one client must not make another's one photo wait for them all."""
+    celery_app.control.purge()
+    settings.MAX_QUEUED_JOBS = 8  # both queues count against it
+    shots = [encode(astronaut[i * 20 : 300 + i * 20, ::2]) for i in range(6)]
+    photos = [SimpleUploadedFile(f"shot {n}.jpg", shot) for n, shot in enumerate(shots)]
+    batch = client.post(
+        "/api/batches", {"image": photos, "tool": "portrait"}, REMOTE_ADDR="203.0.113.5"
+    ).json()
+    single = _submit(client, small_photo, REMOTE_ADDR="203.0.113.6")
+    assert len(_queued("bulk")) == 6 and len(_queued("jobs")) == 1
+    assert protocol.queue_length() == 7
+    assert protocol.jobs_ahead(single["id"]) == 0
+    full = _submit(client, small_photo, REMOTE_ADDR="203.0.113.7")  # the eighth fills it
+    refused = client.post(
+        "/api/jobs", {"image": SimpleUploadedFile("a.jpg", small_photo), "tool": "portrait"}
+    )
+    assert refused.status_code == 503 and "very busy" in refused.json()["error"]
+    with running_worker():
+        assert wait_for(client, single["status_url"])["status"] == "done"
+        assert wait_for(client, full["status_url"])["status"] == "done"
+        done = wait_for(client, batch["status_url"], until=("done",), timeout=120)
+    assert done["status"] == "done"
+    taken_before = [
+        job["id"] for job in done["jobs"] if _finished_at(job["id"]) < _finished_at(single["id"])
+    ]
+    # Workers take from each queue in turn: at most one photo of the batch goes first.
+    assert len(taken_before) <= 1, taken_before
+    before_second = [j for j in done["jobs"] if _finished_at(j["id"]) < _finished_at(full["id"])]
+    assert len(before_second) <= 2

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 
 from tests.paths import ROOT
@@ -133,3 +134,51 @@ def test_an_oversized_upload_is_refused_before_anything_reads_it(settings, small
 def test_settings_refuse_numbers_below_their_minimum():
     done = _manage("check", SECRET_KEY="k" * 50, UPLOAD_RATE_WINDOW="0")
     assert done.returncode != 0 and "UPLOAD_RATE_WINDOW must be at least 1" in done.stderr
+
+
+HEADERS = ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy")
+
+
+def _has_security_headers(response) -> bool:
+    return all(response.has_header(header) for header in HEADERS)
+
+
+def test_security_headers_are_on_the_apis_rewritten_errors_and_redirects(client):
+    missing = client.get("/api/jobs/6f1c2a3b-1111-4222-8333-444455556666")
+    assert missing.status_code == 404 and "error" in missing.json()
+    not_found = client.get("/api/nothing-here")  # Django's own 404, rewritten as JSON
+    assert not_found.status_code == 404 and "error" in not_found.json()
+    slash = client.get("/portrait")  # CommonMiddleware's APPEND_SLASH
+    assert slash.status_code == 301 and slash["Location"] == "/portrait/"
+    for response in (missing, not_found, slash):
+        assert _has_security_headers(response), dict(response.headers)
+    assert not_found["X-Frame-Options"] == "DENY"
+
+
+def test_the_https_redirect_carries_the_security_headers(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    redirect = client.get("/guide/")
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+    assert _has_security_headers(redirect)
+
+
+def test_static_files_and_the_svg_favicon_carry_the_security_headers(settings):
+    call_command("collectstatic", "--noinput", verbosity=0)
+    fresh = Client()  # WhiteNoise lists the static files when its middleware starts
+    for name in ("img/favicon.svg", "css/site.css"):
+        response = fresh.get(f"{settings.STATIC_URL}{name}")
+        assert response.status_code == 200, name
+        assert _has_security_headers(response), name
+        assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_post_to_a_get_only_api_path_is_the_documented_405():
+    script = Client(enforce_csrf_checks=True)  # as curl: no CSRF cookie, no token
+    job = "6f1c2a3b-1111-4222-8333-444455556666"
+    for path in (f"/api/jobs/{job}", f"/api/batches/{job}", f"/api/batches/{job}/zip"):
+        answer = script.post(path, {"strength": "2"})
+        assert answer.status_code == 405, path
+        assert answer["Allow"] == "GET" and "accepts GET only" in answer.json()["error"]
+    # A browser's post from another site is still refused before anything else.
+    cross = script.post(f"/api/jobs/{job}", HTTP_ORIGIN="https://evil.example")
+    assert cross.status_code == 403

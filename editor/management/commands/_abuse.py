@@ -195,3 +195,96 @@ def _twelve_megapixels() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, "JPEG", quality=90)
     return buf.getvalue()
+
+
+class IdleReaders:
+    """`count` connections that each ask for `path`, then read nothing while they are held.
+
+    Each keeps a receive window of a few kilobytes, so a server sending a large
+    download is stuck writing to it after a megabyte or two, as with a client
+    that stalls on purpose.
+    """
+
+    def __init__(self, host: str, port: int, path: str, count: int = 300):
+        self.address, self.path, self.count = (host, port), path, count
+        self.sockets: list[socket.socket] = []
+
+    def open_all(self) -> "IdleReaders":
+        for _ in range(self.count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(10)
+            sock.connect(self.address)
+            host = f"{self.address[0]}:{self.address[1]}"
+            sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            self.sockets.append(sock)
+        return self
+
+    def statuses(self) -> dict[int, int]:
+        """How many connections got which status so far (0: no answer yet, -1: reset),
+        read without taking anything off the connection."""
+        counted: dict[int, int] = {}
+        for sock in self.sockets:
+            sock.setblocking(False)
+            try:
+                head = sock.recv(12, socket.MSG_PEEK)  # "HTTP/1.1 200"
+                status = int(head[9:12]) if len(head) == 12 else 0
+            except (BlockingIOError, ValueError):
+                status = 0
+            except OSError:
+                status = -1  # reset by the server
+            finally:
+                sock.setblocking(True)
+            counted[status] = counted.get(status, 0) + 1
+        return counted
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+class BatchBeside:
+    """One client's batch of `count` photos of `megapixels` MP, then another client's
+    small upload: how long the small one takes against its time alone.
+
+    `post_batch(api_url, tool, photos)` uploads a batch and answers the API's JSON.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        post_photo: Callable[[str, str, bytes], dict],
+        post_batch: Callable[[str, str, list[bytes]], dict],
+        small: bytes,
+        count: int = 20,
+        megapixels: float = 40,
+    ):
+        self.url, self.post_photo, self.post_batch = url, post_photo, post_batch
+        self.small, self.count, self.megapixels = small, count, megapixels
+
+    def run(self) -> list[str]:
+        alone = self._time_small()
+        width = round((self.megapixels * 1e6 * 4 / 3) ** 0.5)
+        pixels = np.asarray(Image.fromarray(photos.astronaut()).resize((width, width * 3 // 4)))
+        shots = []
+        for n in range(self.count):  # each a little different, as a real batch would be
+            buf = io.BytesIO()
+            Image.fromarray(np.roll(pixels, n * 7, axis=1)).save(buf, "JPEG", quality=85)
+            shots.append(buf.getvalue())
+        started = time.monotonic()
+        batch = self.post_batch(f"{self.url}/api/batches", "portrait", shots)
+        sent = time.monotonic() - started
+        during = self._time_small()
+        state = json.load(urllib.request.urlopen(batch["status_url"], timeout=30))
+        done = sum(job["status"] == "done" for job in state["jobs"])
+        return [
+            f"a small upload, start to result: {alone:.1f} s alone (reference), "
+            f"{during:.1f} s just after another client's batch of {self.count} x "
+            f"{self.megapixels:g} MP photos ({during / alone:.1f}x; the batch took {sent:.1f} s "
+            f"to upload and had {done} of {self.count} photos done when the small one was)"
+        ]
+
+    def _time_small(self) -> float:
+        started = time.monotonic()
+        _until_done(self.post_photo(f"{self.url}/api/jobs", "cutout", self.small)["status_url"])
+        return time.monotonic() - started

@@ -40,6 +40,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--label", default="", help="a heading for this run's figures")
         parser.add_argument(
+            "--batch-beside",
+            type=int,
+            default=0,
+            metavar="N",
+            help="only this: a batch of N 40 MP photos, then another client's small upload",
+        )
+        parser.add_argument(
             "--abuse",
             action=argparse.BooleanOptionalAction,
             default=True,
@@ -51,6 +58,13 @@ class Command(BaseCommand):
         sizes = [_photo(megapixels) for megapixels in opts["megapixels"]]
         if opts["label"]:
             self.stdout.write(f"== {opts['label']}")
+        if opts["batch_beside"]:
+            beside = _abuse.BatchBeside(
+                url, _post_photo, _post_batch, sizes[0], opts["batch_beside"]
+            )
+            for line in beside.run():
+                self.stdout.write(line)
+            return
         abuse = _abuse.Abuse(url, _post_photo, sizes[0]) if opts["abuse"] else None
         for line in abuse.start() if abuse else []:
             self.stdout.write(line)
@@ -153,20 +167,24 @@ def _one_job(url: str, tool: str, photo: bytes, timeout: float) -> dict:
 
 
 def _post_photo(url: str, tool: str, photo: bytes) -> dict:
+    return _post_batch(url, tool, [photo])
+
+
+def _post_batch(url: str, tool: str, shots: list[bytes]) -> dict:
+    """One form with the tool and every photo as an `image` field (/api/jobs takes one)."""
     boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="tool"\r\n\r\n{tool}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="load.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="tool"\r\n\r\n{tool}\r\n'.encode()
+    for n, photo in enumerate(shots):
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="load{n}.jpg"'
+            "\r\nContent-Type: image/jpeg\r\n\r\n"
         ).encode()
-        + photo
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+        body += photo + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
-    return json.load(urllib.request.urlopen(request, timeout=60))
+    return json.load(urllib.request.urlopen(request, timeout=120))
 
 
 class _HomeProbe(threading.Thread):
