@@ -56,7 +56,7 @@ class Tapper:
     def _flip(self, target: np.ndarray, q: tuple[int, int], mode: str) -> np.ndarray:
         hard = target > 0.5
         side = ~hard if mode == "keep" else hard  # the pixels this tap may change
-        guarded = self._guarded(hard.shape, mode, q)
+        guarded = self.guarded_spots(hard.shape, mode, q)
         side &= ~guarded
         if not side[q[1], q[0]]:
             return target  # already as the tap asks, or an earlier tap's spot
@@ -71,7 +71,7 @@ class Tapper:
         readings = (self._separate, self._from_features, self._from_view, self._flooded)
         for read in readings:
             region = read(target, side, guarded, q, mode)
-            if region is None or (mode == "remove" and region.sum() > self._removable(hard, q)):
+            if region is None or (mode == "remove" and region.sum() > self.removable(hard, q)):
                 continue
             if read is readings[-1] or mode == "remove" or region[spot].mean() >= COVER:
                 target[region] = 1.0 if mode == "keep" else 0.0  # painting snaps the outline
@@ -90,7 +90,7 @@ class Tapper:
             return None
         return (labels == label) & side
 
-    def _removable(self, hard: np.ndarray, q: tuple[int, int]) -> float:
+    def removable(self, hard: np.ndarray, q: tuple[int, int]) -> float:
         """The most one remove-tap at q may take: a separate piece of the mask whole, but
         of the largest piece (the subject) at most MAX_REMOVED."""
         count, labels, stats, _ = cv2.connectedComponentsWithStats(hard.astype(np.uint8), 8)
@@ -98,7 +98,7 @@ class Tapper:
         size = sizes[labels[q[1], q[0]] - 1]
         return float(size) if size < sizes.max() else MAX_REMOVED * size
 
-    def _guarded(self, shape: tuple[int, int], mode: str, q: tuple[int, int]) -> np.ndarray:
+    def guarded_spots(self, shape: tuple[int, int], mode: str, q: tuple[int, int]) -> np.ndarray:
         """Pixels near earlier taps of the other kind: this tap leaves them. One on the
         very spot of this tap does not count: the visitor has changed their mind."""
         guard = np.zeros(shape, np.uint8)
