@@ -175,17 +175,6 @@ def on_colour(fg: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, int]) -
     return _over(fg, alpha, solid)
 
 
-def on_blur(
-    rgb: np.ndarray,
-    fg: np.ndarray,
-    alpha: np.ndarray,
-    strength: float = DEFAULT_STRENGTH,
-    style: str = "gaussian",
-) -> np.ndarray:
-    """The subject over its own background, blurred: portrait mode with clean edges."""
-    return portrait(rgb, alpha, strength, style, fg=fg)
-
-
 def _work_scale_blur(
     shape: tuple[int, ...], strength: float, style: str
 ) -> tuple[float, Callable[[np.ndarray], np.ndarray]]:

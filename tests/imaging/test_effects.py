@@ -197,14 +197,6 @@ def test_on_a_colour_the_subject_covers_the_colour_as_far_as_its_alpha(scene):
     assert np.abs(out[half] - expected).max() <= 1
 
 
-def test_on_a_blur_is_portrait_mode_with_the_given_colours(scene):
-    fg, alpha, back = scene
-    photo = composite(fg, alpha, back)
-    on_blur = effects.on_blur(photo, fg, alpha, strength=0.02, style="lens")
-    assert (on_blur == effects.portrait(photo, alpha, 0.02, "lens", fg=fg)).all()
-
-
-@pytest.mark.parametrize("fmt", ["png", "webp-lossless"])
 def test_a_cutout_file_carries_nothing_of_the_removed_background(astronaut, fmt):
     data = encode(astronaut)
     options = pipeline.Options(format=fmt)

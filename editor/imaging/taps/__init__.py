@@ -28,19 +28,9 @@ DESIGN = "guarded"
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in photo pixels
 
 
-def apply(
-    pixels: np.ndarray,
-    mask: np.ndarray,
-    edits: Edits,
-    *,
-    session=None,
-    cache: MutableMapping[Box, np.ndarray] | None = None,
-    design: str = DESIGN,
-    memo: dict | None = None,
-) -> np.ndarray:
-    """The full-size mask with `edits` applied. `session` is U-2-Net's (taps need it)."""
-    decided = plan(pixels, mask, edits, session=session, cache=cache, design=design, memo=memo)
-    return decided.paint(pixels, mask)
+def apply(pixels: np.ndarray, mask: np.ndarray, edits: Edits, **options) -> np.ndarray:
+    """The full-size mask with `edits` applied; `options` are plan's (session, cache, …)."""
+    return plan(pixels, mask, edits, **options).paint(pixels, mask)
 
 
 def plan(
