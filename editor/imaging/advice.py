@@ -297,7 +297,14 @@ def disagreements(rgb: np.ndarray, mask: np.ndarray, model) -> list[tuple[float,
 
 
 def second_look(rgb: np.ndarray, mask: np.ndarray, model) -> Advice | None:
-    """Point at the largest place where a close-up disagrees with the mask the visitor sees."""
+    """Point at the largest place where a close-up disagrees with the mask the visitor sees.
+
+    `mask` is the mask on show: the refined one, or the edited one after edits. A place
+    must reach 5% of the subject. On the 94 labelled photos this ring is right 80% of the
+    times it shows (the advisor before it: 63%) but finds only a quarter of the masks with
+    a real error (before: half, with chelsea-like false alarms from a square crop that cut
+    a wide close-up in two): the network, closer up, often makes the same mistake again.
+    """
     found = disagreements(rgb, mask, model)
     if not found or found[0][0] < SECOND_LOOK_SHARE:
         return None
