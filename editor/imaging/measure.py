@@ -22,26 +22,69 @@ RING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 class View:
     rgb: np.ndarray  # h×w×3 uint8, long side WORK
     gray: np.ndarray  # h×w float32 0..1
-    peak: np.ndarray  # h×w uint8: brightest full-res pixel under each small pixel
+    peak: np.ndarray  # h×w uint8: brightest full-res channel under each small pixel
     mask: np.ndarray  # h×w float32 0..1
     subject: np.ndarray  # h×w bool, mask > 0.5
 
 
-def view(rgb: np.ndarray, mask: np.ndarray) -> View:
-    """Small copies of the photo and mask; `peak` keeps point lights that averaging would dim."""
-    h, w = mask.shape
+def view(rgb: np.ndarray, mask: np.ndarray, edited: np.ndarray | None = None) -> View:
+    """Small copies of the photo and mask; `peak` keeps point lights that averaging would dim.
+
+    `mask` is the network's plain map. With `edited` (the visitor's fixed mask, of any size
+    with the photo's shape), the subject is the edited one wherever the visitor changed it,
+    and the plain map's half-sure ramps, which the thresholds were measured on, stay elsewhere.
+    """
+    h, w = rgb.shape[:2]
     scale = WORK / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(rgb, size, interpolation=shrink)
-    full_gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    step = int(np.ceil(1 / scale))
-    if step > 1:  # max-pool: a 3-pixel light must stay white at 1/8 scale
-        full_gray = cv2.dilate(full_gray, np.ones((step, step), np.uint8))
-    peak = cv2.resize(full_gray, size, interpolation=cv2.INTER_NEAREST)
-    soft = cv2.resize(mask.astype(np.float32), size, interpolation=shrink)
+    small = _shrink(rgb, size)
+    peak = max_pool(brightest_channel(rgb), size)
+    soft = _shrink(mask.astype(np.float32, copy=False), size)
+    if edited is not None:
+        fixed = _shrink(edited.astype(np.float32, copy=False), size)
+        # Changed means decided the other way over more than an outline's few pixels.
+        changed = ((fixed > 0.5) != (soft > 0.5)).astype(np.uint8)
+        changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)).astype(bool)
+        soft = np.where(changed, fixed, soft)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
     return View(small, gray, peak, soft, soft > 0.5)
+
+
+def _shrink(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    larger = a.shape[1] > size[0]
+    return cv2.resize(a, size, interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
+
+
+def max_pool(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The brightest pixel of each block, at `size` (width, height): a 3 px light stays white.
+
+    Each axis has its own block length, so the work and memory grow with the pixel count
+    whatever the shape: a square kernel the size of the long side's step (as cv2.dilate
+    took) cost 14 GB on a 2,500,000 × 16 photo.
+    """
+    height, width = gray.shape
+    by, bx = -(-height // size[1]), -(-width // size[0])  # ceiling: rows <= size, so the
+    # resize below only ever repeats pooled pixels and never skips one
+    rows, cols = -(-height // by), -(-width // bx)
+    padded = np.zeros((rows * by, cols * bx), gray.dtype)  # zeros never win a max
+    padded[:height, :width] = gray
+    # One axis at a time, slice by slice: numpy's max over a short axis is 5 to 20 times
+    # slower than np.maximum over whole slices.
+    across = padded.reshape(rows * by, cols, bx)
+    pooled = across[:, :, 0].copy()
+    for i in range(1, bx):
+        np.maximum(pooled, across[:, :, i], out=pooled)
+    down = pooled.reshape(rows, by, cols)
+    pooled = down[:, 0].copy()
+    for i in range(1, by):
+        np.maximum(pooled, down[:, i], out=pooled)
+    return cv2.resize(pooled, size, interpolation=cv2.INTER_NEAREST)
+
+
+def brightest_channel(rgb: np.ndarray) -> np.ndarray:
+    """max(R, G, B) per pixel; rgb.max(axis=2) takes about ten times as long."""
+    red, green, blue = cv2.split(rgb)
+    return cv2.max(cv2.max(red, green), blue)
 
 
 def coverage(v: View) -> float:
@@ -100,18 +143,40 @@ def _detail(v: View) -> tuple[np.ndarray, np.ndarray]:
     return np.abs(v.gray - g1), np.abs(g1 - g3) + np.abs(g3 - g9)
 
 
-def crispness(v: View) -> tuple[float | None, float | None]:
-    """Fine detail per unit of coarse structure, for the subject and for the background.
+TILE = 32  # px at WORK: a patch small enough to hold one depth, large enough for an edge
 
-    Where a region has shapes (coarse structure) but none of the finest detail, it is out
-    of focus; a plain sky or wall has neither and gives None instead of a guess.
+
+def _gradient(gray: np.ndarray, sigma: float) -> np.ndarray:
+    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
+    return np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+
+
+def _tile_max(values: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per TILE×TILE tile: the largest value inside `region`, and the share of it in the region."""
+    h, w = (values.shape[0] // TILE) * TILE, (values.shape[1] // TILE) * TILE
+    inside = region[:h, :w].reshape(h // TILE, TILE, w // TILE, TILE)
+    kept = np.where(inside, values[:h, :w].reshape(inside.shape), 0)
+    return kept.max(axis=(1, 3)), inside.mean(axis=(1, 3))
+
+
+def blur_radius(v: View) -> tuple[float | None, float | None]:
+    """How blurred the subject and the background are: the median edge's blur, in px at WORK.
+
+    Per tile, the steepest edge seen through a 1 px and a 3 px Gaussian: a step blurred by
+    s px has slopes in the ratio sqrt(s² + 9) / sqrt(s² + 1), which gives s. A tile whose
+    edges barely rise above a 3% step has no shape to judge; one that reads over 8 px is a
+    smooth gradient (a sky, a backdrop), not a blurred shape. None: fewer than 4 tiles left.
     """
-    fine, coarse = _detail(v)
+    fine, coarse = _gradient(v.gray, 1.0), _gradient(v.gray, 3.0)
     out: list[float | None] = []
     for region in _regions(v):
-        shaped = region & (coarse > 0.02)
-        enough = shaped.sum() >= max(300, 0.1 * region.sum())
-        out.append(float(fine[shaped].sum() / coarse[shaped].sum()) if enough else None)
+        steep, share = _tile_max(fine, region)
+        broad, _ = _tile_max(coarse, region)
+        judged = (share >= 0.5) & (broad >= 0.03)
+        ratio = np.minimum(steep[judged] / broad[judged], 3 - 1e-3)  # a perfect step reads 3
+        radius = np.sqrt(np.maximum(9 - ratio**2, 0) / np.maximum(ratio**2 - 1, 1e-3))
+        radius = radius[radius <= 8]
+        out.append(float(np.median(radius)) if len(radius) >= 4 else None)
     return out[0], out[1]
 
 
@@ -125,15 +190,29 @@ def sharpest_detail(v: View) -> tuple[float | None, float | None]:
 
 
 def point_lights(v: View) -> int:
-    """Small near-white spots on a dark surround, away from the subject."""
-    # Near-white (250+), 100 levels above what a 9 px opening leaves, in a dark (<= 60)
-    # neighbourhood: white shirts in a daylight crowd have a brighter surround.
-    surround = cv2.GaussianBlur(v.gray, (0, 0), 8) * 255
+    """Small, bright, round spots on a dark surround, away from the subject.
+
+    Bright means the brightest channel (a green fairy light is as much a light as a white
+    one) at 200 or more and 100 levels above what a 9 px opening leaves; a dark surround
+    (<= 60 on average) tells a lamp from a white shirt in a daylight crowd. A spot over 20 px
+    at WORK is a lit window or a patch of sun, and one that fills less than 40% of its box,
+    or is 3 times longer than wide, is a glint along a leaf or a line, not a light.
+    """
+    surround = cv2.GaussianBlur(v.peak.astype(np.float32), (0, 0), 8)
     opened = cv2.morphologyEx(v.peak, cv2.MORPH_OPEN, np.ones((9, 9), np.uint8))
-    lit = (v.peak >= 250) & (v.peak.astype(np.int16) - opened >= 100) & (surround <= 60)
+    lit = (v.peak >= 200) & (v.peak.astype(np.int16) - opened >= 100) & (surround <= 60)
     lit &= ~cv2.dilate((v.mask > 0.2).astype(np.uint8), RING).astype(bool)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(lit.astype(np.uint8), 8)
-    return int((stats[1:, cv2.CC_STAT_AREA] <= 20).sum())
+    _, _, stats, _ = cv2.connectedComponentsWithStats(lit.astype(np.uint8), 8)
+    area = stats[1:, cv2.CC_STAT_AREA]
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    round_ = (area >= 0.4 * w * h) & (np.maximum(w, h) <= 3 * np.minimum(w, h))
+    return int(((area <= 20) & round_).sum())
+
+
+def background_level(v: View) -> float:
+    """The far background's median brightness (brightest channel, 0..1): low at night."""
+    _, far = _regions(v)
+    return float(np.median(brightest_channel(v.rgb)[far]) / 255) if far.any() else 1.0
 
 
 def colour_overlap(v: View) -> float:

@@ -182,9 +182,14 @@ def _without_pixels(photo: decode.Photo) -> decode.Photo:
     return dataclasses.replace(photo, pixels=np.empty((0, 0, 3), np.uint8))
 
 
+def read_map(png: bytes) -> np.ndarray:
+    """A stored 8-bit mask or map as float32 0..1, at whatever size it was stored."""
+    with Image.open(io.BytesIO(png)) as im:
+        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+
+
 def read_mask(mask_png: bytes, shape: tuple[int, ...]) -> np.ndarray:
-    with Image.open(io.BytesIO(mask_png)) as im:
-        mask = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    mask = read_map(mask_png)
     if mask.shape != shape[:2]:
         raise ImageError("The stored mask no longer matches this photo. Please upload it again.")
     return mask

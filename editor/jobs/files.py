@@ -7,6 +7,7 @@ bucket, see storages.py):
     original.<ext>        the upload, as sent
     original-preview.jpg  the upright photo as a screen-sized JPEG, once analysed
     mask.png              the refined mask at full resolution, once analysed
+    plain-map.png         the network's own 320 px map, which the advisor reads after edits
     advice.json           the advisor's warnings, once analysed
     edits.json            the visitor's fixes to the mask, if any
     mask-edited.png       the mask with those fixes, once a render has applied them
@@ -33,6 +34,7 @@ ROOT = "jobs"
 META = "meta.json"
 ORIGINAL_PREVIEW = "original-preview.jpg"
 MASK = "mask.png"
+PLAIN_MAP = "plain-map.png"  # the network's own low-resolution map, for the advisor
 ADVICE = "advice.json"
 EDITS = "edits.json"
 EDITED_MASK = "mask-edited.png"

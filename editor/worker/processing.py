@@ -7,13 +7,24 @@ worker, a restart) rebuilds them from storage, slower, with the same result.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
-from editor.imaging import advice, edits, encode, followup, foreground, painting, pipeline, taps
+import numpy as np
+
+from editor.imaging import (
+    advice,
+    edits,
+    encode,
+    followup,
+    foreground,
+    painting,
+    pipeline,
+    segment,
+    taps,
+)
 from editor.imaging.errors import ImageError
 from editor.imaging.options import Options
 from editor.jobs import files, protocol, records, services
@@ -50,9 +61,10 @@ def job_process(*, job_id: str, report: Report) -> dict:
         if wanted is None:
             options, suited = _suited_look(job, options, {w.code for w in warnings})
         draft = _preview(job, layers, options, report, seq, suited)
-        closer = advice.second_look(layers.photo.pixels, analysis.plain_mask, engine.session())
+        closer = advice.second_look(layers.photo.pixels, layers.mask, engine.session())
         warnings += [closer] if closer else []
         files.write(job.id, files.MASK, encode.mask_png(layers.mask))
+        files.write(job.id, files.PLAIN_MAP, encode.mask_png(analysis.soft))
         files.write(job.id, files.ORIGINAL_PREVIEW, pipeline.original_preview(layers))
         files.write_json(job.id, files.ADVICE, [asdict(w) for w in warnings])
         shown = _finish(job, draft)
@@ -95,7 +107,7 @@ def _suited_look(job: Job, options: Options, codes: set[str]) -> tuple[Options, 
     the warning code it answers ("" when it is the visitor's own)."""
     untouched = options == Options()
     if untouched and job.tool == "portrait" and "point_lights" in codes:
-        return dataclasses.replace(options, style="lens"), "point_lights"
+        return replace(options, style="lens"), "point_lights"
     return options, ""
 
 
@@ -131,7 +143,11 @@ def _preview(
     report("saving", preview={"revision": revision, "seq": seq})
     warnings = None
     if stored is not None:  # edited once: the warnings that still hold for the mask on show
-        fresh = {w.code for w in advice.advise(shown.photo.pixels, shown.mask, job.tool)}
+        # The advisor's thresholds were measured on the network's plain mask: it gets
+        # that, and the edited mask beside it.
+        base = _plain_mask(job, shown.photo.pixels.shape, plain.mask)
+        fresh = advice.advise(shown.photo.pixels, base, job.tool, edited=shown.mask)
+        fresh = {w.code for w in fresh}
         warnings = followup.still_true(
             files.read_json(job.id, files.ADVICE, []),
             plain.mask,
@@ -177,6 +193,16 @@ def _finish(job: Job, draft: _Draft) -> dict:
     protocol.announce(job.id)
     files.remove_other_renders(job.id, keep=(result, draft.preview))
     return asdict(render)
+
+
+def _plain_mask(job: Job, shape: tuple[int, ...], fallback: np.ndarray) -> np.ndarray:
+    """The network's own map of the photo, scaled to `shape`, as the advisor reads it;
+    a job analysed before the map was stored gets its refined mask instead."""
+    try:
+        soft = pipeline.read_map(files.read(job.id, files.PLAIN_MAP))
+    except FileNotFoundError:
+        return fallback
+    return segment.upscale(soft, shape)
 
 
 def _announcing(job_id: str, report: Report) -> Report:
