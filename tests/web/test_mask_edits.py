@@ -144,7 +144,8 @@ def test_edits_need_a_finished_job(client):
     assert answer.status_code == 404
 
 
-def test_the_warnings_agree_with_the_chosen_blur_style(client, celery_worker, astronaut):
+def _lights_at_night(astronaut) -> bytes:
+    """The astronaut at night: her background dimmed, with 40 small lamps in it (PNG)."""
     from editor.imaging import segment
     from tests.conftest import encode
     from tests.paths import U2NET, U2NET_SHA256
@@ -156,12 +157,32 @@ def test_the_warnings_agree_with_the_chosen_blur_style(client, celery_worker, as
     for x, y in rng.integers(10, 500, size=(40, 2)):
         if mask[y, x] < 0.05:
             cv2.circle(night, (int(x), int(y)), 2, (255, 255, 255), -1)
-    job = _job(client, encode(night, "PNG"))
-    assert "point_lights" in [w["code"] for w in job["warnings"]]
-    client.post(f"/api/jobs/{job['id']}/render", {"style": "lens"})
+    return encode(night, "PNG")
+
+
+def test_point_lights_get_the_lens_look_first_and_the_soft_one_a_click_away(
+    client, celery_worker, astronaut
+):
+    """When the visitor chose no look and the advisor finds point lights, the first render
+    uses the lens style and says so; back on the soft blur, the warning about it shows."""
+    job = _job(client, _lights_at_night(astronaut))
+    assert job["options"]["style"] == "lens" and job["suited"] == "point_lights"
+    assert "point_lights" not in [w["code"] for w in job["warnings"]]  # the lens answers it
+    page = client.get(f"/jobs/{job['id']}/").content.decode()
+    assert "we used the lens blur" in page
+    client.post(f"/api/jobs/{job['id']}/render", {"style": "gaussian"})
     done = wait_for(client, job["status_url"], until=["done"])
-    assert done["options"]["style"] == "lens"
-    assert "point_lights" not in [w["code"] for w in done["warnings"]]
+    assert done["options"]["style"] == "gaussian" and done["suited"] is None
+    assert "point_lights" in [w["code"] for w in done["warnings"]]
+    assert "we used the lens blur" not in client.get(f"/jobs/{job['id']}/").content.decode()
+
+
+def test_a_look_the_visitor_chose_is_never_changed_for_them(client, celery_worker, astronaut):
+    photo = SimpleUploadedFile("a.png", _lights_at_night(astronaut))
+    fields = {"image": photo, "tool": "portrait"}
+    body = client.post("/api/jobs", fields | {"strength": "2"}).json()
+    done = wait_for(client, body["status_url"])
+    assert done["options"]["style"] == "gaussian" and done["suited"] is None
 
 
 def test_a_job_cannot_be_given_more_edits_than_its_renders_can_afford(
