@@ -168,7 +168,7 @@ ENDPOINTS = (
         "Download all",
         "A ZIP of every finished result, built while it is sent; add `?masks=1` for the masks.",
         "curl -o results.zip {site}/api/batches/<id>/zip",
-        {200: "", 404: "Error"},
+        {200: "", 404: "Error", 429: "Error", 503: "Error"},
         parameters=("id",),
     ),
     Endpoint(
@@ -178,7 +178,7 @@ ENDPOINTS = (
         "The result at full resolution, in the look's file type. `/jobs/<id>/mask` gives the mask "
         "as an 8-bit grayscale PNG.",
         "curl -o me-portrait.jpg {site}/jobs/<id>/result",
-        {200: "", 404: ""},
+        {200: "", 404: "", 429: "Error", 503: "Error"},
         parameters=("id",),
     ),
 )
@@ -342,6 +342,6 @@ REASONS = {
     404: "No job or batch with this id (or it has expired)",
     409: "The job has no result yet, or another change to its mask is being saved",
     413: "The file, or the edits, are over the size limit",
-    429: "Over a rate limit (uploads, or changes of one job)",
-    503: "Redis is unreachable: try again in a minute",
+    429: "Over a rate limit (uploads, changes of one job, downloads open at once)",
+    503: "Redis or the job storage is unreachable, or the queue is full: try again shortly",
 }
