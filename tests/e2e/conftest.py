@@ -1,5 +1,6 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -60,3 +61,13 @@ def visitor(request, browser):
     yield page
     context.close()
     assert [e for e in errors if not any(x in e for x in page.expected_errors)] == []
+
+
+SCREENSHOTS = os.environ.get("SCREENSHOTS")  # a folder: the browser tests leave pictures there
+
+
+def shot(page, name: str) -> None:
+    """A screenshot to look at, when SCREENSHOTS names a folder."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}-{page.size}.png")

@@ -3,19 +3,17 @@ pictures on the home and tool pages, the server's own words for a refused upload
 the API page fitting a phone."""
 
 import base64
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SIZES
+from tests.e2e.conftest import SIZES, shot
 
 pytestmark = pytest.mark.e2e
 
 NOT_A_PHOTO = "This file is not a photo we can read"
 # Set SCREENSHOTS=folder to keep a picture of each page as a visitor saw it.
-SCREENSHOTS = os.environ.get("SCREENSHOTS")
 
 
 @pytest.fixture
@@ -24,12 +22,6 @@ def notes(tmp_path) -> Path:
     path = tmp_path / "holiday.jpg"
     path.write_text("shopping list: milk, bread, film for the camera\n")
     return path
-
-
-def _shot(page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SCREENSHOTS}/{name}-{page.size}.png")
 
 
 def _refusal_shown(page, url: str) -> None:
@@ -49,7 +41,7 @@ def test_a_chosen_file_that_is_not_a_photo_gets_the_servers_reason(visitor, live
     visitor.set_input_files("input[type=file]", str(notes))
     visitor.get_by_role("button", name="Blur the background").click()
     _refusal_shown(visitor, url)
-    _shot(visitor, "refused-upload")
+    shot(visitor, "refused-upload")
 
 
 def test_a_dropped_file_that_is_not_a_photo_gets_the_servers_reason(visitor, live_server, notes):
@@ -84,7 +76,7 @@ def test_the_api_page_fits_a_phone_and_shows_every_default_whole(visitor, live_s
     assert cut == []
     defaults = visitor.locator(".api table").first.locator("tr", has_text="background")
     expect(defaults).to_contain_text("transparent")
-    _shot(visitor, "api")
+    shot(visitor, "api")
 
 
 # --- pictures before the upload ---
@@ -119,7 +111,7 @@ def test_each_page_opens_on_real_before_and_after_pictures(visitor, live_server,
     expect(visitor.locator(".credits").first).to_contain_text(
         "public domain" if path != "/remove-background/" else "CC0"
     )
-    _shot(visitor, "examples" + path.strip("/").replace("/", "-"))
+    shot(visitor, "examples" + path.strip("/").replace("/", "-"))
 
 
 def test_the_divider_moves_with_the_keyboard(visitor, live_server):

@@ -14,11 +14,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import encode
+from tests.e2e.conftest import shot
 
 pytestmark = pytest.mark.e2e
 JOB_URL = re.compile(r"/jobs/[0-9a-f-]{36}/$")
-# Set SCREENSHOTS=folder to keep a picture of each page as a visitor saw it.
-SCREENSHOTS = os.environ.get("SCREENSHOTS")
 
 
 @pytest.fixture
@@ -26,12 +25,6 @@ def photo_file(tmp_path, astronaut) -> Path:
     path = tmp_path / "astronaut.jpg"
     path.write_bytes(encode(astronaut[:, 32:480]))  # 448×512
     return path
-
-
-def _shot(page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SCREENSHOTS}/{name}-{page.size}.png")
 
 
 def _transfer(page, path: Path):
@@ -80,14 +73,14 @@ def test_a_photo_dropped_anywhere_on_the_page_reaches_a_result(
     visitor, live_server, celery_worker, photo_file
 ):
     visitor.goto(live_server.url + "/portrait/")
-    _shot(visitor, "tool-page")
+    shot(visitor, "tool-page")
     transfer = _transfer(visitor, photo_file)
     visitor.dispatch_event(".tips", "dragenter", {"dataTransfer": transfer})
     expect(visitor.locator("[data-role=overlay]")).to_be_visible()
     visitor.dispatch_event(".tips", "drop", {"dataTransfer": transfer})
     visitor.wait_for_url(JOB_URL)
     _result_ready(visitor)
-    _shot(visitor, "portrait-result")
+    shot(visitor, "portrait-result")
 
 
 def test_a_pasted_photo_reaches_a_result(visitor, live_server, celery_worker, photo_file):
@@ -123,7 +116,7 @@ def test_a_file_over_the_limit_is_refused_before_a_byte_is_sent(visitor, live_se
     visitor.get_by_role("button", name="Blur the background").click()
     alert = visitor.get_by_role("alert")
     expect(alert).to_contain_text("This file is 30.0 MB; the limit is 20 MB")
-    _shot(visitor, "refused")
+    shot(visitor, "refused")
     assert posts == []
 
 
@@ -148,7 +141,7 @@ def test_while_the_look_changes_the_picture_stays_in_view_and_focus_stays_put(
             control.press("ArrowRight")
         landed = "strength 1.75"
     assert _share_in_view(visitor, "img[data-role=result]") >= 0.5
-    _shot(visitor, "changing-the-look")
+    shot(visitor, "changing-the-look")
     expect(visitor.locator("[data-part=caption]")).to_contain_text(landed, timeout=30_000)
     expect(visitor.locator("[data-role=updating]")).to_be_hidden()
     assert _share_in_view(visitor, "img[data-role=result]") >= 0.5
@@ -174,7 +167,7 @@ def test_the_before_and_after_divider_moves_with_the_keyboard(
     assert clip == "inset(0px 0px 0px 100%)"  # all original: the result is clipped away
     divider.press("Home")
     expect(divider).to_have_attribute("aria-valuetext", "0% original")
-    _shot(visitor, "cutout-result")
+    shot(visitor, "cutout-result")
 
 
 @pytest.fixture
@@ -195,13 +188,13 @@ def test_five_photos_chosen_at_once_finish_on_a_batch_page_and_download_as_one_z
     visitor.goto(live_server.url + "/remove-background/")
     visitor.set_input_files("input[type=file]", [str(p) for p in five_photos])
     expect(visitor.locator(".chosen li")).to_have_count(5)
-    _shot(visitor, "five-chosen")
+    shot(visitor, "five-chosen")
     visitor.get_by_role("button", name="Remove the background").click()
     visitor.wait_for_url(re.compile(r"/batches/[0-9a-f-]{36}/$"))
     expect(visitor.locator(".batch-card")).to_have_count(5)
     expect(visitor.get_by_text("5 of 5 finished")).to_be_visible(timeout=120_000)
     expect(visitor.locator(".batch-card[data-state=done] img")).to_have_count(5)
-    _shot(visitor, "batch")
+    shot(visitor, "batch")
     for card in visitor.locator(
         ".batch-card"
     ).all():  # previews load lazily, as they come into view
@@ -258,7 +251,7 @@ def test_a_large_upload_shows_its_progress(visitor, live_server, celery_worker, 
     bar = visitor.get_by_role("progressbar", name="Upload progress")
     expect(bar).to_be_visible()
     expect(visitor.get_by_text(re.compile(r"Uploading… [1-9]\d?% of"))).to_be_visible()
-    _shot(visitor, "uploading")
+    shot(visitor, "uploading")
     visitor.wait_for_url(JOB_URL, timeout=60_000)
 
 

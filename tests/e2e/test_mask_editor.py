@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e import test_flow
+from tests.e2e.conftest import shot
 from tests.e2e.touch import pinch, swipe
 from tests.paths import DATA
 
@@ -130,7 +130,7 @@ def test_a_visitor_fixes_the_mask_on_the_result_with_a_tap_and_a_stroke_then_rel
     result = page.locator("img[data-role=result]").bounding_box()
     assert all(abs(marks[k] - result[k]) < 1.5 for k in ("x", "y", "width", "height"))
     assert page.locator("img[src*='/original']").count() == 1
-    test_flow._shot(page, "fixing")
+    shot(page, "fixing")
 
     before = page.locator("img[data-role=result]").get_attribute("src")
     editor.get_by_label("Tap: remove").check()
@@ -159,7 +159,7 @@ def test_a_visitor_fixes_the_mask_on_the_result_with_a_tap_and_a_stroke_then_rel
     edited = _picture(page, live_server.url + _mask_url(page) + "?v=stroke")
     assert all(edited[y, x] == 255 for x, y in line)  # painted in, exactly
     _divider_works(page)
-    test_flow._shot(page, "fixed")
+    shot(page, "fixed")
     shown = page.locator("img[data-role=result]").get_attribute("src")
 
     page.reload()
@@ -203,7 +203,7 @@ def test_after_three_edits_on_a_phone_the_download_and_the_look_are_still_at_han
     lens.check()
     expect(page.locator("[data-part=caption]")).to_contain_text("lens blur", timeout=30_000)
     _landed(page)
-    test_flow._shot(page, "three-edits")
+    shot(page, "three-edits")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download JPEG").click()
     target = tmp_path / info.value.suggested_filename
@@ -234,7 +234,7 @@ def test_zoomed_in_a_tap_lands_where_it_was_aimed_and_a_pinch_never_paints(
     assert zoomed["width"] > 2 * frame["width"]
     assert edits == []
     expect(page.get_by_role("button", name="Show the whole photo")).to_be_enabled()
-    test_flow._shot(page, "zoomed")
+    shot(page, "zoomed")
 
     # Aim at what is on screen a quarter of the way in, and tap it.
     x, y = frame["x"] + frame["width"] * 0.25, frame["y"] + frame["height"] * 0.3
