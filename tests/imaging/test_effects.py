@@ -197,6 +197,7 @@ def test_on_a_colour_the_subject_covers_the_colour_as_far_as_its_alpha(scene):
     assert np.abs(out[half] - expected).max() <= 1
 
 
+@pytest.mark.parametrize("fmt", ["png", "webp-lossless"])
 def test_a_cutout_file_carries_nothing_of_the_removed_background(astronaut, fmt):
     data = encode(astronaut)
     options = pipeline.Options(format=fmt)
