@@ -87,6 +87,22 @@ class Endpoint:
         return f"{self.method}-{self.path}".replace("/", "-").replace("{", "").replace("}", "")
 
 
+# What a state request (GET <path>) answers, in words.
+STATES_MEAN = {
+    "/api/jobs/{id}": "Its status and stage; once done, the addresses of the result and the "
+    "mask, the look it has and the advisor's warnings.",
+    "/api/batches/{id}": "`running` until every photo has finished, then `done` (`failed` if "
+    "none of them could be processed); each job's status, stage, error and warning codes.",
+}
+
+
+def _state(path: str, summary: str, schema: str) -> Endpoint:
+    """A GET of something by its id: its JSON, or 404 once it has expired."""
+    curl = "curl {site}" + path.replace("{id}", "<id>")
+    answers = _answers(200, schema, 404, 503)
+    return Endpoint("get", path, summary, STATES_MEAN[path], curl, answers, parameters=("id",))
+
+
 ENDPOINTS = (
     Endpoint(
         "post",
@@ -99,16 +115,7 @@ ENDPOINTS = (
         form=UPLOAD + LOOK,
         required=("image", "tool"),
     ),
-    Endpoint(
-        "get",
-        "/api/jobs/{id}",
-        "A job's state",
-        "Its status and stage; once done, the addresses of the result and the mask, "
-        "the look it has and the advisor's warnings.",
-        "curl {site}/api/jobs/<id>",
-        _answers(200, "Job", 404, 503),
-        parameters=("id",),
-    ),
+    _state("/api/jobs/{id}", "A job's state", "Job"),
     Endpoint(
         "post",
         "/api/jobs/{id}/render",
@@ -152,16 +159,7 @@ ENDPOINTS = (
         + LOOK,
         required=("image", "tool"),
     ),
-    Endpoint(
-        "get",
-        "/api/batches/{id}",
-        "A batch's state",
-        "`running` until every photo has finished, then `done` (`failed` if none of them "
-        "could be processed); each job's status, stage, error and warning codes.",
-        "curl {site}/api/batches/<id>",
-        _answers(200, "Batch", 404, 503),
-        parameters=("id",),
-    ),
+    _state("/api/batches/{id}", "A batch's state", "Batch"),
     Endpoint(
         "get",
         "/api/batches/{id}/zip",
