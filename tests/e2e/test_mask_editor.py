@@ -116,15 +116,20 @@ def _uncovered(page, selector: str) -> bool:
     )
 
 
+def _fixing_two_subjects(page, live_server):
+    """Two people, the advisor warning about them, and the editor open: the mask, the
+    photo's size, the warning and the editor."""
+    mask = _two_subjects(page, live_server)
+    several = page.locator(".advice li[data-code=several_subjects]")
+    expect(several).to_have_count(1)
+    return mask, (mask.shape[1], mask.shape[0]), several, _fix(page)
+
+
 def test_a_visitor_fixes_the_mask_on_the_result_with_a_tap_and_a_stroke_then_reloads(
     visitor, live_server, celery_worker
 ):
     page = visitor
-    mask = _two_subjects(page, live_server)
-    size = (mask.shape[1], mask.shape[0])
-    several = page.locator(".advice li[data-code=several_subjects]")
-    expect(several).to_have_count(1)
-    editor = _fix(page)
+    mask, size, several, editor = _fixing_two_subjects(page, live_server)
     # One picture: the editor lies exactly over the result, and the photo is not shown twice.
     marks = page.get_by_role("application").bounding_box()
     result = page.locator("img[data-role=result]").bounding_box()
@@ -288,11 +293,7 @@ def test_the_mask_is_fixed_from_the_keyboard_alone(visitor, live_server, celery_
 @pytest.mark.parametrize("visitor", ["desktop"], indirect=True)  # the advisor is the same on both
 def test_a_warning_whose_spot_an_edit_did_not_touch_stays(visitor, live_server, celery_worker):
     page = visitor
-    mask = _two_subjects(page, live_server)
-    size = (mask.shape[1], mask.shape[0])
-    several = page.locator(".advice li[data-code=several_subjects]")
-    expect(several).to_have_count(1)
-    editor = _fix(page)
+    mask, size, several, editor = _fixing_two_subjects(page, live_server)
     editor.get_by_label("Brush: remove").check()
     w, h = size
     corner = [(round(w * 0.03), round(h * 0.05)), (round(w * 0.06), round(h * 0.05))]
